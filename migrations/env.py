@@ -1,0 +1,69 @@
+"""Alembic environment: runs migrations on the async engine built from the app's settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from vote.config import Settings
+from vote.db.engine import create_engine
+from vote.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=True,
+    )
+
+
+def _run_sync(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_offline() -> None:
+    """Emit SQL to stdout instead of running it (``--sql``)."""
+    settings: Settings = config.attributes["settings"]
+    context.configure(
+        url=settings.database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=settings.is_sqlite,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    """Run against the database; reuse a connection handed in by the caller when there is one."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_sync(connection)
+        return
+    asyncio.run(_run_async(config.attributes["settings"]))
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

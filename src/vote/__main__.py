@@ -1,0 +1,167 @@
+"""The ``vote`` command: serve, db, demo, tally, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from vote.config import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"vote: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """Serve the web app with uvicorn."""
+    import uvicorn
+
+    from vote.app import create_app
+    from vote.db import migrate
+
+    settings = settings or _settings()
+    if args.migrate:
+        migrate.upgrade(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Database migrations."""
+    from vote.db import migrate
+
+    settings = _settings()
+    if args.action == "upgrade":
+        migrate.upgrade(settings, args.revision or "head")
+        print(f"database at {args.revision or 'head'}")
+    elif args.action == "downgrade":
+        migrate.downgrade(settings, args.revision or "-1")
+    elif args.action == "revision":
+        if not args.message:
+            print("vote db revision: -m MESSAGE is required", file=sys.stderr)
+            return 2
+        migrate.revision(settings, args.message)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Migrate a fresh SQLite database, seed the demo community, print the logins, serve."""
+    from vote.db import migrate
+    from vote.demo.seed import DEMO_PASSWORD, seed_demo
+
+    base = _settings()
+    if base.is_production:
+        print("vote demo: refused in production mode (VOTE_ENV=production)", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir)
+    db_file = data_dir / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    settings = base.with_(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{db_file}", demo_mode=True)
+    migrate.upgrade(settings)
+    accounts = asyncio.run(seed_demo(settings))
+    url = f"http://{args.host}:{args.port}"
+    width = max(len(a.login) for a in accounts)
+    print()
+    print(f"vote demo: 示范花园小区 (Demo Garden) is ready at {url}")
+    print(f"  Log in at {url}/login   password for every account: {DEMO_PASSWORD}")
+    print(f"  The 6-digit codes change every 30 s: see {url}/demo, or add a key to an authenticator app.")
+    print()
+    for account in accounts:
+        print(f"  {account.role:<10} login: {account.login:<{width}}  key: {account.totp_secret}  ({account.description})")
+    print()
+    sys.stdout.flush()
+    if args.no_serve:
+        return 0
+    serve_args = argparse.Namespace(host=args.host, port=args.port, migrate=False, proxy_headers=False,
+                                    forwarded_allow_ips=None)
+    return cmd_serve(serve_args, settings)
+
+
+def cmd_tally(args: argparse.Namespace) -> int:
+    """Recompute a decision from a scenario file (TALLY-FORMAT.md)."""
+    from vote.rules.tally_cli import main as tally_main
+
+    return tally_main([args.file])
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the audit log's hash chain."""
+    from vote.db.engine import Database
+    from vote.domain.audit.services import verify_chain
+
+    settings = _settings()
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            async with database.sessionmaker() as db:
+                report = await verify_chain(db)
+        finally:
+            await database.dispose()
+        if report.ok:
+            print(f"audit log intact: {report.entries} entries")
+            return 0
+        print(f"audit log BROKEN at entry id {report.first_broken_id}: {report.reason}")
+        return 1
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="vote", description="E-voting for owners' assemblies (业主大会).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from a reverse proxy")
+    serve.add_argument("--forwarded-allow-ips", default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "revision"])
+    db.add_argument("revision", nargs="?", default=None)
+    db.add_argument("-m", "--message", default=None)
+    db.set_defaults(func=cmd_db)
+
+    demo = sub.add_parser("demo", help="run a demo community on SQLite")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", default="data/demo")
+    demo.add_argument("--no-serve", action="store_true", help="seed and print the logins, then exit")
+    demo.set_defaults(func=cmd_demo)
+
+    tally = sub.add_parser("tally", help="recompute a decision from a JSON scenario")
+    tally.add_argument("file")
+    tally.set_defaults(func=cmd_tally)
+
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``vote`` command."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""The composition root: ``create_app(settings)`` builds every piece of the web app."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.logging import LoggingConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from vote.config import Settings, get_settings, project_path
+from vote.db.engine import Database
+from vote.domain.accounts.controllers import AccountController
+from vote.domain.accounts.deps import provide_account_service, provide_auth
+from vote.domain.accounts.services import IpLimiter
+from vote.domain.accounts.sessions import session_middleware
+from vote.domain.communities.deps import provide_community_service
+from vote.domain.public.controllers import PublicController
+from vote.lib.clock import Clock
+from vote.lib.crypto import SecretBox
+from vote.lib.deps import provide_clock, provide_db_session, provide_settings
+from vote.lib.errors import http_exception_handler, internal_error_handler
+from vote.lib.i18n import language_middleware
+from vote.lib.security import security_headers_middleware
+from vote.lib.templating import template_engine
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSRF_COOKIE = "vote_csrf"
+CSRF_HEADER = "x-csrftoken"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Litestar app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or get_settings()
+    db = Database.from_settings(settings)
+    state = State(
+        {
+            "settings": settings,
+            "db": db,
+            "clock": Clock(offset=timedelta(seconds=settings.clock_offset_seconds)),
+            "totp_box": SecretBox(settings.secret_key, "totp"),
+            "login_limiter": IpLimiter(),
+        }
+    )
+    route_handlers: list = [
+        PublicController,
+        AccountController,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None, name="static"),
+    ]
+    if settings.demo_mode:
+        from vote.demo.controllers import DemoController
+
+        route_handlers.append(DemoController)
+    app = Litestar(
+        route_handlers=route_handlers,
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "clock": Provide(provide_clock, sync_to_thread=False),
+            "auth": Provide(provide_auth, sync_to_thread=False),
+            "account_service": Provide(provide_account_service, sync_to_thread=False),
+            "community_service": Provide(provide_community_service, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(instance=template_engine(project_path("templates"))),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name=CSRF_HEADER,
+            exclude=[r"^/healthz$"],
+        ),
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+        ),
+        on_shutdown=[db.dispose],
+        state=state,
+        debug=False,
+    )
+    # Wrapped around the whole ASGI handler, not per route, so that unmatched routes (404, 405)
+    # get the security headers, the visitor's language and the login state too.
+    app.asgi_handler = security_headers_middleware(language_middleware(session_middleware(app.asgi_handler)))
+    return app
+
+
+logging.getLogger("vote").addHandler(logging.NullHandler())

@@ -1,0 +1,1 @@
+"""Database access: engine configuration, the declarative base and the models."""

@@ -1,0 +1,84 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from vote.config import Settings
+
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA journal_mode=WAL",
+    # Ballots must survive a power cut: FULL fsyncs the WAL on every commit.
+    "PRAGMA synchronous=FULL",
+    # Concurrent casts queue for the single writer instead of failing with "database is locked".
+    "PRAGMA busy_timeout=10000",
+)
+
+
+WRITE_OPTION = "vote_write"
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control from the driver so that write transactions can BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A write transaction takes the write lock up front (waiting on busy_timeout); a deferred one
+    # that reads first and writes later can fail at once with SQLITE_BUSY when another writer won.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Create the async engine; SQLite connections get the pragmas on every connect."""
+    kwargs: dict[str, Any] = {"echo": settings.echo_sql}
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 10}
+    else:
+        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(settings.database_url, **kwargs)
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a write transaction (``BEGIN IMMEDIATE`` on SQLite).
+
+    Call first thing in a service method that will write; on PostgreSQL it changes nothing.
+    """
+    await session.connection(execution_options={WRITE_OPTION: True})
+
+
+@dataclass
+class Database:
+    """The engine and its session factory, owned by the app (``app.state.db``)."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """Build the engine and session factory for these settings."""
+        engine = create_engine(settings)
+        return cls(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

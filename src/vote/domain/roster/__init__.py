@@ -1,0 +1,1 @@
+"""Owner register (roster) domain."""

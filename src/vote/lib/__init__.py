@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: security, sessions, i18n, errors, masking, templating."""

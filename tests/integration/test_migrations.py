@@ -1,0 +1,54 @@
+"""The models and the migrations agree, on SQLite and PostgreSQL, and migrations run both ways."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from vote.config import Settings
+from vote.db import migrate
+from vote.db.engine import create_engine
+from vote.db.models import Base
+
+
+async def _diff(settings: Settings) -> list:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+
+            def compare(sync_connection):  # noqa: ANN001, ANN202
+                context = MigrationContext.configure(
+                    sync_connection, opts={"compare_type": True, "compare_server_default": True}
+                )
+                return compare_metadata(context, Base.metadata)
+
+            return await connection.run_sync(compare)
+    finally:
+        await engine.dispose()
+
+
+async def _tables(settings: Settings) -> set[str]:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def test_models_match_migrations(settings: Settings) -> None:
+    diff = asyncio.run(_diff(settings))
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_upgrade_downgrade_upgrade(settings: Settings) -> None:
+    tables = asyncio.run(_tables(settings))
+    assert {"ballot", "member", "unit", "audit_event", "motion_revision"} <= tables
+    migrate.downgrade(settings, "base")
+    assert asyncio.run(_tables(settings)) <= {"alembic_version"}
+    migrate.upgrade(settings)
+    assert asyncio.run(_tables(settings)) == tables
+    assert asyncio.run(_diff(settings)) == []

@@ -1,0 +1,1 @@
+"""Helpers for tests: seeding data through the services, and HTTP form posts with CSRF."""
