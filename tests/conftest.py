@@ -113,6 +113,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path,
         secure_cookies=True,
+        database_nullpool=True,
     )
 
 

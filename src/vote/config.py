@@ -46,6 +46,8 @@ class Settings:
     session_absolute_hours: int = 12
     log_level: str = "INFO"
     echo_sql: bool = False
+    # Open a fresh connection per session instead of pooling (tests run several event loops).
+    database_nullpool: bool = False
 
     def __post_init__(self) -> None:
         if self.environment not in {"development", "test", "production"}:

@@ -52,3 +52,17 @@ def test_upgrade_downgrade_upgrade(settings: Settings) -> None:
     migrate.upgrade(settings)
     assert asyncio.run(_tables(settings)) == tables
     assert asyncio.run(_diff(settings)) == []
+
+
+def test_ballot_choice_constraint_allows_elections_after_upgrade(settings: Settings) -> None:
+    async def check() -> list[str]:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as connection:
+                checks = await connection.run_sync(lambda c: inspect(c).get_check_constraints("ballot"))
+        finally:
+            await engine.dispose()
+        return [c["sqltext"] for c in checks]
+
+    texts = " ".join(asyncio.run(check()))
+    assert "election" in texts

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.pool import NullPool
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from vote.config import Settings
@@ -42,6 +43,8 @@ def _sqlite_begin(connection: Any) -> None:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; SQLite connections get the pragmas on every connect."""
     kwargs: dict[str, Any] = {"echo": settings.echo_sql}
+    if settings.database_nullpool:
+        kwargs["poolclass"] = NullPool
     if settings.is_sqlite:
         path = settings.database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -49,7 +52,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 10}
-    else:
+    elif not settings.database_nullpool:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:

@@ -5,25 +5,34 @@ from vote.db.models.accounts import Account, RecoveryCode, Role, WebSession
 from vote.db.models.audit import AuditEvent
 from vote.db.models.ballots import Ballot
 from vote.db.models.community import Building, Community
+from vote.db.models.decisions import Approval, BallotSelection, MotionOption, MotionResult
+from vote.db.models.identity import ActivationCode, RegisterImport, Verification
 from vote.db.models.meetings import Meeting, Motion, MotionRevision
 from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitOwner
 
 __all__ = [
     "Account",
+    "ActivationCode",
+    "Approval",
     "AuditEvent",
     "Ballot",
+    "BallotSelection",
     "Base",
     "Building",
     "Community",
     "Meeting",
     "Member",
     "Motion",
+    "MotionOption",
+    "MotionResult",
     "MotionRevision",
     "Person",
     "RecoveryCode",
+    "RegisterImport",
     "RegisterVersion",
     "Role",
     "Unit",
     "UnitOwner",
+    "Verification",
     "WebSession",
 ]

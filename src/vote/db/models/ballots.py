@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vote.db.base import Base, IdMixin
 
 CHOICES = ("yes", "no", "abstain")
+ELECTION = "election"  # an election ballot; the chosen candidates are its BallotSelection rows
 
 
 class Ballot(IdMixin, Base):
@@ -18,7 +19,7 @@ class Ballot(IdMixin, Base):
     __tablename__ = "ballot"
     __table_args__ = (
         UniqueConstraint("motion_id", "member_id"),
-        CheckConstraint("choice IN ('yes', 'no', 'abstain')", name="choice_valid"),
+        CheckConstraint("choice IN ('yes', 'no', 'abstain', 'election')", name="choice_valid"),
         CheckConstraint("channel IN ('online', 'paper', 'proxy')", name="channel_valid"),
     )
 

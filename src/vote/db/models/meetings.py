@@ -32,6 +32,9 @@ class Meeting(IdMixin, Base):
     noticed_at: Mapped[datetime | None]
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
+    preliminary_at: Mapped[datetime | None]
+    objection_until: Mapped[datetime | None]
+    final_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
 
