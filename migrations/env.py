@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from vote.config import Settings
 from vote.db.engine import create_engine
 from vote.db.models import Base
+from vote.lib.aio import run_sync
 
 config = context.config
 target_metadata = Base.metadata
@@ -60,7 +59,7 @@ def run_online() -> None:
     if connection is not None:
         _run_sync(connection)
         return
-    asyncio.run(_run_async(config.attributes["settings"]))
+    run_sync(_run_async(config.attributes["settings"]))
 
 
 if context.is_offline_mode():

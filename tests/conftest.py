@@ -7,7 +7,6 @@ once on a real PostgreSQL server started from the machine's binaries. Set VOTE_R
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import shutil
@@ -23,6 +22,7 @@ from vote.app import create_app
 from vote.config import Settings
 from vote.db import migrate
 from vote.devtools.postgres import PostgresUnavailable, TemporaryPostgres
+from vote.lib.aio import run_sync
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BASE_URL = "https://testserver.local"
@@ -30,7 +30,12 @@ _counter = itertools.count()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the PostgreSQL variants so ``-m postgres`` selects them."""
+    """Mark the PostgreSQL variants, and run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    session once the browser has started, which async tests cannot share.
+    """
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("db_backend") == "postgres":
@@ -72,7 +77,7 @@ def pg_template(pg_server: TemporaryPostgres | None) -> str | None:
     """A migrated PostgreSQL template database that each test clones."""
     if pg_server is None:
         return None
-    asyncio.run(_pg_exec(pg_server, "CREATE DATABASE vote_template"))
+    run_sync(_pg_exec(pg_server, "CREATE DATABASE vote_template"))
     migrate.upgrade(Settings(environment="test", secret_key=TEST_SECRET, database_url=pg_server.url("vote_template")))
     return "vote_template"
 
@@ -100,7 +105,7 @@ def database_url(
         pytest.skip("PostgreSQL binaries not available")
     template = request.getfixturevalue("pg_template")
     name = f"test_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_pg_exec(server, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    run_sync(_pg_exec(server, f"CREATE DATABASE {name} TEMPLATE {template}"))
     return server.url(name)
 
 

@@ -1,10 +1,13 @@
 """Browser tests: a real server process on loopback and Debian's Chromium driven by Playwright,
 on a phone-sized viewport. Set VOTE_REQUIRE_BROWSER=1 (``.ci/run`` does) to fail instead of skip
-when Chromium is missing."""
+when Chromium is missing.
+
+Playwright's sync API keeps an event loop running in the main thread: to run async code (seeding the
+live server's database through the services) use ``vote.lib.aio.run_sync(coro)``, never ``asyncio.run``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -20,6 +23,7 @@ import pytest
 from vote.config import Settings
 from vote.db import migrate
 from vote.demo.seed import DEMO_PASSWORD, DemoAccount, seed_demo
+from vote.lib.aio import run_sync
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,7 +61,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     database_url = f"sqlite+aiosqlite:///{data_dir / 'live.db'}"
     settings = Settings(environment="development", data_dir=data_dir, database_url=database_url, demo_mode=True)
     migrate.upgrade(settings)
-    accounts = asyncio.run(seed_demo(settings))
+    accounts = run_sync(seed_demo(settings))
     port = _free_port()
     env = {**os.environ, "VOTE_DATABASE_URL": database_url, "VOTE_DEMO": "1", "VOTE_DATA_DIR": str(data_dir),
            "VOTE_LOG_LEVEL": "WARNING"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from vote.lib.aio import run_sync
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -40,18 +40,18 @@ async def _tables(settings: Settings) -> set[str]:
 
 
 def test_models_match_migrations(settings: Settings) -> None:
-    diff = asyncio.run(_diff(settings))
+    diff = run_sync(_diff(settings))
     assert diff == [], f"models and migrations differ: {diff}"
 
 
 def test_upgrade_downgrade_upgrade(settings: Settings) -> None:
-    tables = asyncio.run(_tables(settings))
+    tables = run_sync(_tables(settings))
     assert {"ballot", "member", "unit", "audit_event", "motion_revision"} <= tables
     migrate.downgrade(settings, "base")
-    assert asyncio.run(_tables(settings)) <= {"alembic_version"}
+    assert run_sync(_tables(settings)) <= {"alembic_version"}
     migrate.upgrade(settings)
-    assert asyncio.run(_tables(settings)) == tables
-    assert asyncio.run(_diff(settings)) == []
+    assert run_sync(_tables(settings)) == tables
+    assert run_sync(_diff(settings)) == []
 
 
 def test_ballot_choice_constraint_allows_elections_after_upgrade(settings: Settings) -> None:
@@ -64,5 +64,5 @@ def test_ballot_choice_constraint_allows_elections_after_upgrade(settings: Setti
             await engine.dispose()
         return [c["sqltext"] for c in checks]
 
-    texts = " ".join(asyncio.run(check()))
+    texts = " ".join(run_sync(check()))
     assert "election" in texts
