@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from vote.config import Settings, SettingsError
+from vote.rules import DEFAULT_PRESET, PRESETS
 
 
 def _settings() -> Settings:
@@ -121,6 +122,72 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_meetings(args: argparse.Namespace) -> int:
+    """Meeting maintenance: ``close-due`` closes every meeting whose voting window has ended (for cron)."""
+    from datetime import timedelta
+
+    from vote.db.engine import Database
+    from vote.domain.results.closing import ClosingService
+    from vote.lib.aio import run_sync
+    from vote.lib.clock import Clock
+
+    settings = _settings()
+    now = Clock(offset=timedelta(seconds=settings.clock_offset_seconds)).now()
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            async with database.sessionmaker() as db:
+                closed, failures = await ClosingService(db).close_due(now, trigger="cron")
+        finally:
+            await database.dispose()
+        for meeting in closed:
+            outcomes = ", ".join(f"motion {motion_id}: {outcome}" for motion_id, outcome in meeting.outcomes.items())
+            print(f"closed meeting {meeting.meeting_id} ({meeting.title}): {outcomes or 'no motions'}")
+        for failure in failures:
+            print(f"vote meetings close-due: {failure}", file=sys.stderr)
+        if not closed and not failures:
+            print("no meeting is due to close")
+        return 1 if failures else 0
+
+    return run_sync(run())
+
+
+def cmd_community(args: argparse.Namespace) -> int:
+    """Create a community (the web equivalent is /operator/communities)."""
+    from vote.db.engine import Database
+    from vote.domain.operator.schemas import CommunityForm
+    from vote.domain.operator.services import CommunityAdminService, FormErrors
+    from vote.lib.aio import run_sync
+    from vote.lib.clock import Clock
+    from vote.lib.i18n import current_language
+
+    settings = _settings()
+    current_language.set(settings.default_language)
+    form = CommunityForm(
+        slug=args.slug, name=args.name, address=args.address, rule_preset=args.rule,
+        notice_days=str(args.notice_days), parking_counts="yes" if args.parking_counts else "no",
+    )
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            async with database.sessionmaker() as db:
+                community = await CommunityAdminService(db).create(form, actor_account_id=None, now=Clock().now())
+        except FormErrors as exc:
+            options = {"rule_preset": "rule"}
+            for field, message in exc.errors.items():
+                option = options.get(field, field).replace("_", "-")
+                print(f"vote community create: --{option}: {message}", file=sys.stderr)
+            return 2
+        finally:
+            await database.dispose()
+        print(f"community {community.slug} created (id {community.id}, rule {community.rule_preset})")
+        return 0
+
+    return run_sync(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="vote", description="E-voting for owners' assemblies (业主大会).")
@@ -150,6 +217,22 @@ def build_parser() -> argparse.ArgumentParser:
     tally = sub.add_parser("tally", help="recompute a decision from a JSON scenario")
     tally.add_argument("file")
     tally.set_defaults(func=cmd_tally)
+
+    meetings = sub.add_parser("meetings", help="meeting maintenance (run close-due from cron)")
+    meetings.add_argument("action", choices=["close-due"], help="close every meeting whose voting window has ended")
+    meetings.set_defaults(func=cmd_meetings)
+
+    community = sub.add_parser("community", help="create communities")
+    community_sub = community.add_subparsers(dest="action", required=True)
+    create = community_sub.add_parser("create", help="create a community")
+    create.add_argument("--slug", required=True, help="address on the site: /c/SLUG (a-z, 0-9, -)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--address", default="")
+    create.add_argument("--rule", default=DEFAULT_PRESET, help=f"rule preset: {', '.join(sorted(PRESETS))}")
+    create.add_argument("--notice-days", type=int, default=15)
+    create.add_argument("--parking-counts", action=argparse.BooleanOptionalAction, default=True,
+                        help="whether parking spaces count in votes (default: yes)")
+    create.set_defaults(func=cmd_community)
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"])

@@ -21,8 +21,32 @@ from vote.domain.accounts.controllers import AccountController
 from vote.domain.accounts.deps import provide_account_service, provide_auth
 from vote.domain.accounts.services import IpLimiter
 from vote.domain.accounts.sessions import session_middleware
+from vote.domain.activation.controllers import ActivationController, CommitteeActivationController
+from vote.domain.activation.deps import (
+    provide_activation_service,
+    provide_letter_service,
+    provide_verification_service,
+)
+from vote.domain.ballots.controllers import BallotController
+from vote.domain.ballots.deps import provide_ballot_service
 from vote.domain.communities.deps import provide_community_service
+from vote.domain.deliberation.controllers import DiscussionController, ProposalController
+from vote.domain.deliberation.deps import (
+    provide_amendment_service,
+    provide_discussion_service,
+    provide_proposal_service,
+)
+from vote.domain.meetings.controllers import MeetingController
+from vote.domain.meetings.deps import provide_meeting_service
+from vote.domain.notifications.controllers import NotificationController
+from vote.domain.notifications.deps import provide_delivery, provide_notification_service
+from vote.domain.operator.controllers import OperatorController
+from vote.domain.operator.deps import provide_community_admin
 from vote.domain.public.controllers import PublicController
+from vote.domain.results.controllers import AuditController, ResultController
+from vote.domain.results.deps import provide_result_service
+from vote.domain.roster.controllers import RosterController
+from vote.domain.roster.deps import provide_register_queries, provide_roster_service
 from vote.lib.clock import Clock
 from vote.lib.crypto import SecretBox
 from vote.lib.deps import provide_clock, provide_db_session, provide_settings
@@ -52,6 +76,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list = [
         PublicController,
         AccountController,
+        ActivationController,
+        CommitteeActivationController,
+        MeetingController,
+        BallotController,
+        ResultController,
+        AuditController,
+        RosterController,
+        OperatorController,
+        DiscussionController,
+        ProposalController,
+        NotificationController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], cache_control=None, name="static"),
     ]
     if settings.demo_mode:
@@ -67,6 +102,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "auth": Provide(provide_auth, sync_to_thread=False),
             "account_service": Provide(provide_account_service, sync_to_thread=False),
             "community_service": Provide(provide_community_service, sync_to_thread=False),
+            "activation_service": Provide(provide_activation_service, sync_to_thread=False),
+            "letter_service": Provide(provide_letter_service, sync_to_thread=False),
+            "verification_service": Provide(provide_verification_service, sync_to_thread=False),
+            "meeting_service": Provide(provide_meeting_service, sync_to_thread=False),
+            "ballot_service": Provide(provide_ballot_service, sync_to_thread=False),
+            "result_service": Provide(provide_result_service, sync_to_thread=False),
+            "roster_service": Provide(provide_roster_service, sync_to_thread=False),
+            "register_queries": Provide(provide_register_queries, sync_to_thread=False),
+            "community_admin": Provide(provide_community_admin, sync_to_thread=False),
+            "discussion_service": Provide(provide_discussion_service, sync_to_thread=False),
+            "amendment_service": Provide(provide_amendment_service, sync_to_thread=False),
+            "proposal_service": Provide(provide_proposal_service, sync_to_thread=False),
+            "notification_service": Provide(provide_notification_service, sync_to_thread=False),
+            "delivery": Provide(provide_delivery, sync_to_thread=False),
         },
         template_config=TemplateConfig(instance=template_engine(project_path("templates"))),
         csrf_config=CSRFConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
 from litestar import Litestar
@@ -119,3 +120,200 @@ async def account_by_login(app: Litestar, login: str) -> Account:
     """Reload an account row."""
     async with db_session(app) as db:
         return (await db.execute(select(Account).where(Account.login == login))).scalar_one()
+
+
+@dataclass(frozen=True)
+class MotionSpec:
+    """A motion for ``create_published_meeting``: its matter, kind, and an election's seats and candidates."""
+
+    title: str = "议案"
+    matter: int = 1
+    kind: str = "question"
+    seats: int | None = None
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishedMeeting:
+    """Ids of a meeting written by ``create_published_meeting``."""
+
+    meeting_id: int
+    motion_ids: list[int]
+    option_ids: dict[int, list[int]]
+
+
+async def create_published_meeting(
+    app: Litestar,
+    community_id: int,
+    register_version_id: int,
+    motions: list[MotionSpec],
+    *,
+    title: str = "2026 年第一次业主大会会议",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    scope: dict | None = None,
+) -> PublishedMeeting:
+    """A published (noticed) meeting with frozen motion texts, written straight to the tables.
+
+    By default its voting window is open now (opened a day ago, closes in a day).
+    """
+    from vote.db.models import Meeting, Motion, MotionOption, MotionRevision
+
+    now = app.state.clock.now()
+    opens_at = opens_at or now - timedelta(days=1)
+    closes_at = closes_at or now + timedelta(days=1)
+    noticed_at = opens_at - timedelta(days=15)
+    async with db_session(app) as db:
+        await begin_write(db)
+        meeting = Meeting(community_id=community_id, register_version_id=register_version_id, title=title,
+                          scope=scope, status="noticed", noticed_at=noticed_at, opens_at=opens_at,
+                          closes_at=closes_at, created_at=noticed_at)
+        db.add(meeting)
+        await db.flush()
+        motion_ids: list[int] = []
+        option_ids: dict[int, list[int]] = {}
+        for position, spec in enumerate(motions, start=1):
+            motion = Motion(meeting_id=meeting.id, position=position, kind=spec.kind, matter=spec.matter,
+                            seats=spec.seats)
+            db.add(motion)
+            await db.flush()
+            db.add(MotionRevision(motion_id=motion.id, number=1, title=spec.title, body_md="", created_at=noticed_at,
+                                  published_at=noticed_at))
+            options = [MotionOption(motion_id=motion.id, position=i, label=label)
+                       for i, label in enumerate(spec.candidates, start=1)]
+            db.add_all(options)
+            await db.flush()
+            motion_ids.append(motion.id)
+            option_ids[motion.id] = [o.id for o in options]
+        await db.commit()
+        return PublishedMeeting(meeting.id, motion_ids, option_ids)
+
+
+async def member_ids(app: Litestar, register_version_id: int) -> dict[str, int]:
+    """The voting member of every unit of a register version, keyed ``"<building>/<number>"``."""
+    from vote.db.models import Building, Unit
+
+    async with db_session(app) as db:
+        rows = await db.execute(
+            select(Building.name, Unit.number, Unit.member_id).join(Building, Building.id == Unit.building_id)
+            .where(Unit.register_version_id == register_version_id)
+        )
+        return {f"{building}/{number}": member_id for building, number, member_id in rows.all()}
+
+
+async def record_ballot(
+    app: Litestar, motion_id: int, member_id: int, choice: str = "yes", *, options: tuple[int, ...] = (),
+    receipt: str | None = None,
+) -> str:
+    """A cast ballot written straight to the table (an election ballot when ``options`` are given).
+
+    Returns its receipt code.
+    """
+    import secrets
+
+    from vote.db.models import Ballot, BallotSelection
+
+    receipt = receipt or secrets.token_hex(6).upper()
+    async with db_session(app) as db:
+        await begin_write(db)
+        ballot = Ballot(motion_id=motion_id, member_id=member_id, choice="election" if options else choice,
+                        channel="online", cast_at=app.state.clock.now(), receipt=receipt)
+        db.add(ballot)
+        await db.flush()
+        db.add_all(BallotSelection(ballot_id=ballot.id, option_id=option_id) for option_id in options)
+        await db.commit()
+    return receipt
+
+
+def unit_row(building: str, number: str, area_centi: int, *owners: str, kind: str = "flat") -> RegisterRow:
+    """A register row from short specs: owners by name (ID and phone derived from the name); none = developer."""
+    import hashlib
+
+    records = tuple(
+        OwnerRecord(name, "110101" + str(int(hashlib.sha256(name.encode()).hexdigest(), 16))[:11] + "X",
+                    "139" + str(int(hashlib.sha256(name.encode()).hexdigest(), 16))[-8:])
+        for name in owners
+    )
+    return RegisterRow(building, number, kind, area_centi, "registry", records, developer=not owners)
+
+
+@dataclass(frozen=True)
+class VotingWorld:
+    """A community with a register (``simple_rows``), a committee, an observer and owner accounts."""
+
+    community_id: int
+    slug: str
+    register_version_id: int
+    committee: list[Credentials]
+    observer: Credentials
+    owner: Credentials
+    owner2: Credentials
+    co_owner: Credentials
+
+
+async def person_id_by_name(app: Litestar, community_id: int, name: str) -> int:
+    """The id of a registered person of a community, by name."""
+    from vote.db.models import Person
+
+    async with db_session(app) as db:
+        return (
+            await db.execute(select(Person.id).where(Person.community_id == community_id, Person.name == name))
+        ).scalar_one()
+
+
+async def create_voting_world(app: Litestar, *, slug: str = "garden", committee_size: int = 3,
+                              **community_fields: object) -> VotingWorld:
+    """``simple_rows`` register; owner = 王1 (1号楼 101), owner2 = 王2 (102), co_owner = 李甲 (201, no voter yet)."""
+    community_id = await create_community(app, slug=slug, **community_fields)
+    version_id = await create_register(app, community_id)
+    committee = [
+        await create_account(app, f"{slug}-committee{i}", community_id=community_id, roles=("committee",))
+        for i in range(1, committee_size + 1)
+    ]
+    observer = await create_account(app, f"{slug}-observer", community_id=community_id, roles=("observer",))
+    owners = [
+        await create_account(app, f"{slug}-{login}", community_id=community_id, roles=("owner",),
+                             person_id=await person_id_by_name(app, community_id, name))
+        for login, name in (("owner", "王1"), ("owner2", "王2"), ("coowner", "李甲"))
+    ]
+    return VotingWorld(community_id, slug, version_id, committee, observer, *owners)
+
+
+async def log_in(client: object, creds: Credentials, *, at: datetime | None = None, code: str | None = None) -> None:
+    """Log ``client`` in as ``creds``: TOTP at ``at`` (the app clock's time; default now) or the given code."""
+    from tests.support.http import post_form
+
+    if code is None:
+        code = pyotp.TOTP(creds.secret).at(at) if at is not None else creds.code()
+    response = await post_form(client, "/login",  # type: ignore[arg-type]
+                               {"login": creds.login, "password": creds.password, "code": code, "next": "/"},
+                               follow_redirects=False)
+    assert response.status_code == 303, f"login of {creds.login} failed: {response.status_code}"
+
+
+async def create_discussed_motion(
+    app: Litestar, community_id: int, register_version_id: int, *, title: str = "更换小区大门", body_md: str = "",
+    status: str = "noticed", opens_in: timedelta = timedelta(days=10),
+) -> int:
+    """A one-motion meeting whose voting opens in ``opens_in`` (negative: already open), with a body; its motion id.
+
+    ``status="draft"`` leaves the meeting and its text unpublished.
+    """
+    from sqlalchemy import update
+
+    from vote.db.models import Meeting, MotionRevision
+
+    now = app.state.clock.now()
+    meeting = await create_published_meeting(app, community_id, register_version_id, [MotionSpec(title=title)],
+                                             opens_at=now + opens_in, closes_at=now + opens_in + timedelta(days=7))
+    motion_id = meeting.motion_ids[0]
+    async with db_session(app) as db:
+        await begin_write(db)
+        await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id).values(body_md=body_md))
+        if status == "draft":
+            await db.execute(update(Meeting).where(Meeting.id == meeting.meeting_id)
+                             .values(status="draft", noticed_at=None))
+            await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id)
+                             .values(published_at=None))
+        await db.commit()
+    return motion_id

@@ -6,6 +6,14 @@ from vote.db.models.audit import AuditEvent
 from vote.db.models.ballots import Ballot
 from vote.db.models.community import Building, Community
 from vote.db.models.decisions import Approval, BallotSelection, MotionOption, MotionResult
+from vote.db.models.deliberation import (
+    Amendment,
+    DiscussionPost,
+    Notification,
+    NotificationPreference,
+    Proposal,
+    ProposalSupport,
+)
 from vote.db.models.identity import ActivationCode, RegisterImport, Verification
 from vote.db.models.meetings import Meeting, Motion, MotionRevision
 from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitOwner
@@ -13,6 +21,7 @@ from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitO
 __all__ = [
     "Account",
     "ActivationCode",
+    "Amendment",
     "Approval",
     "AuditEvent",
     "Ballot",
@@ -20,13 +29,18 @@ __all__ = [
     "Base",
     "Building",
     "Community",
+    "DiscussionPost",
     "Meeting",
     "Member",
     "Motion",
     "MotionOption",
     "MotionResult",
     "MotionRevision",
+    "Notification",
+    "NotificationPreference",
     "Person",
+    "Proposal",
+    "ProposalSupport",
     "RecoveryCode",
     "RegisterImport",
     "RegisterVersion",

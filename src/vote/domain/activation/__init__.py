@@ -1,0 +1,1 @@
+"""Activation letters, the owner's activation journey and in-person verification."""

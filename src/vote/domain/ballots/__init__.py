@@ -1,0 +1,1 @@
+"""Ballots: casting online and on paper, one per member and motion, and live turnout."""

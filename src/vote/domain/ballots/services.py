@@ -1,0 +1,551 @@
+"""Casting ballots (online and paper) and live turnout.
+
+One ballot per member and motion is the database's ``UNIQUE(motion_id, member_id)``: every channel
+inserts through ``_insert_ballot``, one statement per ballot that also re-checks the voting window in
+SQL, so a ballot can only land while the meeting is open, whatever the page showed. All motions of
+one form go in one transaction (all or nothing). A retried form (same idempotency key) gets the same
+receipts back; a second form for a member who already voted gets the existing receipts and a clear
+message. Turnout is one aggregate query and never looks at a choice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Integer, String, case, func, insert, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vote.db.models import Ballot, BallotSelection, Building, Community, Meeting, Member, Motion, UnitOwner
+from vote.db.models.ballots import CHOICES, ELECTION
+from vote.domain.accounts.sessions import AuthContext
+from vote.domain.audit.services import record
+from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
+from vote.domain.meetings.scope import scoped_members, scoped_units
+from vote.domain.meetings.services import MeetingService, MeetingView, MotionView, start_write
+from vote.lib.errors import UserError
+from vote.lib.i18n import _
+from vote.rules import PRESETS, Count, Ratio
+from vote.rules.arithmetic import meets
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back safely
+RECEIPT_LENGTH = 10
+CAST_ATTEMPTS = 3
+
+Answer = str | tuple[int, ...]  # "yes"/"no"/"abstain", or the chosen candidate ids of an election
+
+
+def new_receipt() -> str:
+    """A random, unguessable receipt code (10 characters, about 50 bits)."""
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def already_voted() -> str:
+    """The message for a member whose ballot is already in."""
+    return _("A ballot has already been cast on this motion for your voting unit.")
+
+
+def choice_label(choice: str) -> str:
+    """A question ballot's choice in plain words."""
+    return {"yes": _("Yes, I agree"), "no": _("No, I disagree"), "abstain": _("I abstain")}[choice]
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    """A ballot as its voter sees it: the motion, what was chosen, the receipt."""
+
+    motion: MotionView
+    ballot: Ballot
+    answer_text: str
+
+
+@dataclass(frozen=True)
+class VoterMember:
+    """A member the person votes for in this meeting, its units in scope, and its ballots so far."""
+
+    member_id: int
+    units: list[str]
+    ballots: list[CastBallot]
+
+    @property
+    def has_voted(self) -> bool:
+        """True once any ballot of this member is in (a form is all or nothing)."""
+        return bool(self.ballots)
+
+
+@dataclass(frozen=True)
+class VoterStatus:
+    """The visitor as a voter: members they vote for, and units whose voter is not (yet) them."""
+
+    members: list[VoterMember]
+    unnominated_units: list[str]
+    other_voter_units: list[str]
+
+    @property
+    def next_member(self) -> VoterMember | None:
+        """The first member still to vote."""
+        return next((m for m in self.members if not m.has_voted), None)
+
+
+@dataclass(frozen=True)
+class BallotPage:
+    """The meeting as a voter sees it."""
+
+    view: MeetingView
+    voter: VoterStatus | None
+    idempotency_key: str
+
+    @property
+    def can_vote(self) -> bool:
+        """True when the window is open and the visitor still has a member to vote for."""
+        return self.view.phase == "open" and self.voter is not None and self.voter.next_member is not None
+
+    @property
+    def form_member(self) -> VoterMember | None:
+        """The member the ballot form is for, while the visitor can vote."""
+        return self.voter.next_member if self.can_vote and self.voter else None
+
+    @property
+    def voted_members(self) -> list[VoterMember]:
+        """The visitor's members whose ballots are in."""
+        return [m for m in self.voter.members if m.has_voted] if self.voter else []
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    """The committee's paper-ballot screen: the unit searched for and its member, if found."""
+
+    page: BallotPage
+    buildings: list[Building]
+    member: VoterMember | None
+    building_id: int | None
+    number: str
+
+    @property
+    def form_member(self) -> VoterMember | None:
+        """The member whose paper ballot can be entered now (found, not yet voted, window open)."""
+        if self.member is None or self.member.has_voted or self.page.view.phase != "open":
+            return None
+        return self.member
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One motion on the confirmation step, with the choice in plain words."""
+
+    motion: MotionView
+    answer_text: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """The confirmation step: the choices repeated in plain words, ready to cast."""
+
+    view: MeetingView
+    member: VoterMember
+    lines: list[ReviewLine]
+    answers: dict[int, Answer]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class CastResult:
+    """The outcome of a cast: new ballots, the same ballots again (retry), or a member who had voted."""
+
+    status: Literal["cast", "replayed", "already"]
+    view: MeetingView
+    member: VoterMember
+
+
+class InvalidBallot(Exception):
+    """The ballot form is incomplete or wrong; it is shown again with the choices kept."""
+
+    def __init__(self, page: BallotPage, member: VoterMember, errors: dict[int, str], ballot: BallotInput) -> None:
+        super().__init__("invalid ballot")
+        self.page, self.member, self.errors, self.ballot = page, member, errors, ballot
+
+
+@dataclass(frozen=True)
+class QuorumLine:
+    """One participation gate against the current turnout, and how far it is."""
+
+    dimension: str
+    required: Ratio
+    comparison: str
+    met: bool
+    missing: int
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """Participation so far, by area and by heads, against the quorum line; no choice is revealed."""
+
+    view: MeetingView
+    total: Count
+    participated: Count
+    lines: list[QuorumLine]
+    at: datetime
+
+
+class BallotService:
+    """Voting: what the voter sees, the confirmation step, casting (online and paper), turnout."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+        self.meetings = MeetingService(db)
+
+    # ----------------------------------------------------------------- the voter's view
+
+    async def page(self, community: Community, meeting_id: int, auth: AuthContext | None, now: datetime) -> BallotPage:
+        """The meeting page's read model; with the visitor's voting status when they own units here."""
+        drafts = auth is not None and auth.has_role(community.id, "committee")
+        view = await self.meetings.view(community, meeting_id, now, drafts=drafts)
+        voter = None
+        if auth is not None and auth.person_id is not None and view.meeting.register_version_id is not None:
+            voter = await self._voter_status(community, view, auth.person_id)
+        return BallotPage(view=view, voter=voter, idempotency_key=new_idempotency_key())
+
+    async def current_meeting(self, community: Community, auth: AuthContext | None, now: datetime) -> Meeting | None:
+        """The meeting a "vote now" link should open: the open one the visitor still has to vote in that
+        closes soonest; else the only open or the only upcoming meeting; else None (show the list)."""
+        summaries = await self.meetings.list_meetings(community, include_drafts=False, now=now)
+        open_now = sorted((s.meeting for s in summaries if s.phase == "open"), key=lambda m: m.closes_at)
+        if auth is not None and auth.person_id is not None:
+            for meeting in open_now:
+                view = await self.meetings.view(community, meeting.id, now, drafts=False)
+                voter = await self._voter_status(community, view, auth.person_id)
+                if voter.next_member is not None:
+                    return meeting
+        if len(open_now) == 1:
+            return open_now[0]
+        upcoming = [s.meeting for s in summaries if s.phase == "noticed"]
+        return upcoming[0] if not open_now and len(upcoming) == 1 else None
+
+    async def review(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                     now: datetime) -> Review:
+        """Check an owner's form and repeat the choices in plain words (nothing is stored yet)."""
+        page = await self.page(community, meeting_id, auth, now)
+        member = self._online_member(page, ballot)
+        if member.has_voted:
+            raise UserError(already_voted(), 409)
+        return self._review(page, member, ballot)
+
+    async def cast(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                   now: datetime) -> CastResult:
+        """Cast an owner's confirmed ballot for every motion of the meeting."""
+        page = await self.page(community, meeting_id, auth, now)
+        member = self._online_member(page, ballot)
+        review = self._review(page, member, ballot)
+        return await self.store(community, review, channel="online", actor_account_id=auth.account_id, now=now)
+
+    # ----------------------------------------------------------------- paper ballots
+
+    async def paper_page(self, community: Community, meeting_id: int, building_id: int | None, number: str,
+                         now: datetime) -> PaperPage:
+        """The paper-ballot screen; with the member owning the unit searched for, if it is in scope."""
+        page = BallotPage(view=await self.meetings.view(community, meeting_id, now, drafts=False), voter=None,
+                          idempotency_key=new_idempotency_key())
+        buildings = await self.meetings.buildings(community)
+        member = None
+        if building_id is not None and number.strip() and page.view.meeting.register_version_id is not None:
+            units = scoped_units(page.view.meeting, community).subquery()
+            member_id = (
+                await self.db.execute(
+                    select(units.c.member_id).where(units.c.building_id == building_id,
+                                                    units.c.number == number.strip())
+                )
+            ).scalar_one_or_none()
+            if member_id is not None:
+                member = (await self._members(community, page.view, [member_id]))[0]
+        return PaperPage(page=page, buildings=buildings, member=member, building_id=building_id,
+                         number=number.strip())
+
+    async def owner_form(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                         now: datetime) -> tuple[BallotPage, VoterMember]:
+        """The owner's ballot form again, with the choices kept ("go back and change")."""
+        page = await self.page(community, meeting_id, auth, now)
+        return page, self._online_member(page, ballot)
+
+    async def paper_form(self, community: Community, meeting_id: int, ballot: BallotInput,
+                         now: datetime) -> tuple[BallotPage, VoterMember]:
+        """A paper ballot's form again, with the choices kept."""
+        return await self._paper(community, meeting_id, ballot, now)
+
+    async def paper_review(self, community: Community, meeting_id: int, ballot: BallotInput,
+                           now: datetime) -> Review:
+        """Check a paper ballot typed in by the committee and repeat it for confirmation."""
+        page, member = await self._paper(community, meeting_id, ballot, now)
+        if member.has_voted:
+            raise UserError(already_voted(), 409)
+        return self._review(page, member, ballot)
+
+    async def cast_paper(self, community: Community, meeting_id: int, actor_account_id: int, ballot: BallotInput,
+                         now: datetime) -> CastResult:
+        """Enter a member's paper ballot (channel ``paper``, cast by the committee account), audited."""
+        page, member = await self._paper(community, meeting_id, ballot, now)
+        review = self._review(page, member, ballot)
+        return await self.store(community, review, channel="paper", actor_account_id=actor_account_id, now=now)
+
+    # ----------------------------------------------------------------- turnout
+
+    async def turnout(self, community: Community, meeting_id: int, now: datetime) -> Turnout:
+        """Participation by area and heads in one aggregate query, against the preset's quorum line."""
+        view = await self.meetings.view(community, meeting_id, now, drafts=False)
+        meeting = view.meeting
+        if meeting.register_version_id is None:
+            raise UserError(_("Turnout is shown once the meeting has been published."), 409)
+        scoped = scoped_members(meeting, community).subquery()
+        voted = (
+            select(Ballot.member_id.label("member_id"))
+            .join(Motion, Motion.id == Ballot.motion_id)
+            .where(Motion.meeting_id == meeting.id)
+            .distinct()
+            .subquery()
+        )
+        heads, area, part_heads, part_area = (
+            await self.db.execute(
+                select(
+                    func.count(scoped.c.member_id),
+                    func.coalesce(func.sum(scoped.c.area_centi), 0),
+                    func.count(voted.c.member_id),
+                    func.coalesce(func.sum(case((voted.c.member_id.is_not(None), scoped.c.area_centi), else_=0)), 0),
+                ).select_from(scoped.outerjoin(voted, voted.c.member_id == scoped.c.member_id))
+            )
+        ).one()
+        total, participated = Count(int(area), int(heads)), Count(int(part_area), int(part_heads))
+        return Turnout(view=view, total=total, participated=participated,
+                       lines=self._quorum_lines(community, view, total, participated), at=now)
+
+    @staticmethod
+    def _quorum_lines(community: Community, view: MeetingView, total: Count, participated: Count) -> list[QuorumLine]:
+        preset = PRESETS.get(community.rule_preset)
+        if preset is None:
+            return []
+        gates = {}
+        for motion in view.motions:
+            for gate in preset.gates_for(motion.motion.matter):
+                if gate.kind == "participation":
+                    gates[(gate.dimension, gate.fraction, gate.comparison)] = gate
+        lines = []
+        for dimension, fraction, comparison in gates:
+            have, base = participated.of(dimension), total.of(dimension)
+            # The smallest amount that meets the gate, in exact integers.
+            if comparison == ">=":
+                needed = -(-fraction.num * base // fraction.den)
+            else:
+                needed = fraction.num * base // fraction.den + 1
+            lines.append(QuorumLine(dimension=dimension, required=fraction, comparison=comparison,
+                                    met=meets(have, base, fraction, comparison), missing=max(0, needed - have)))
+        return lines
+
+    # ----------------------------------------------------------------- internals
+
+    def _online_member(self, page: BallotPage, ballot: BallotInput) -> VoterMember:
+        if page.view.phase != "open":
+            raise UserError(_("Voting is not open for this meeting."), 409)
+        if page.voter is None or not page.voter.members:
+            raise UserError(_("You are not the registered voter of any unit in this meeting. If you own a unit "
+                              "here, please contact the owners' committee."), 403)
+        for member in page.voter.members:
+            if member.member_id == ballot.member_id:
+                return member
+        if ballot.member_id is None and page.voter.next_member is not None:
+            return page.voter.next_member
+        raise UserError(_("You do not vote for this unit."), 403)
+
+    async def _paper(self, community: Community, meeting_id: int, ballot: BallotInput,
+                     now: datetime) -> tuple[BallotPage, VoterMember]:
+        page = BallotPage(view=await self.meetings.view(community, meeting_id, now, drafts=False), voter=None,
+                          idempotency_key=ballot.idempotency_key)
+        if page.view.phase != "open":
+            raise UserError(_("Voting is not open for this meeting."), 409)
+        if ballot.member_id is None:
+            raise UserError(_("Choose the unit whose paper ballot you are entering."), 400)
+        members = await self._members(community, page.view, [ballot.member_id])
+        if not members:
+            raise UserError(_("This unit is not in the meeting's scope."), 404)
+        return page, members[0]
+
+    def _review(self, page: BallotPage, member: VoterMember, ballot: BallotInput) -> Review:
+        errors: dict[int, str] = {}
+        answers: dict[int, Answer] = {}
+        lines: list[ReviewLine] = []
+        for view in page.view.motions:
+            values = [v for v in ballot.values(view.motion.id) if v]
+            if view.motion.kind == "question":
+                if len(values) != 1 or values[0] not in CHOICES:
+                    errors[view.motion.id] = _("Choose yes, no or abstain.")
+                    continue
+                answers[view.motion.id] = values[0]
+                lines.append(ReviewLine(view, choice_label(values[0])))
+                continue
+            options = {str(o.id): o for o in view.options}
+            if any(v not in options for v in values) or len(set(values)) != len(values):
+                errors[view.motion.id] = _("Choose among the listed candidates.")
+                continue
+            if len(values) > (view.motion.seats or 1):
+                errors[view.motion.id] = _("Choose at most {seats} candidates.").format(seats=view.motion.seats)
+                continue
+            chosen = tuple(sorted((options[v] for v in values), key=lambda o: o.position))
+            answers[view.motion.id] = tuple(o.id for o in chosen)
+            text = "、".join(o.label for o in chosen) if chosen else _("No candidate chosen (I approve none of them)")
+            lines.append(ReviewLine(view, text))
+        if errors:
+            raise InvalidBallot(page, member, errors, ballot)
+        return Review(view=page.view, member=member, lines=lines, answers=answers,
+                      idempotency_key=ballot.idempotency_key)
+
+    async def store(self, community: Community, review: Review, *, channel: str, actor_account_id: int,
+                    now: datetime) -> CastResult:
+        """Insert a confirmed ballot's rows in one write transaction; the database decides window and duplicates."""
+        meeting = review.view.meeting
+        member_id = review.member.member_id
+        keys = {m.motion.id: f"{review.idempotency_key}:{member_id}:{m.motion.id}" for m in review.view.motions}
+        # The read model is a snapshot: detached, a rollback below cannot expire it under the page.
+        self.db.expunge_all()
+        for _attempt in range(CAST_ATTEMPTS):
+            # Everything above was read in a read transaction; the write transaction only inserts.
+            await start_write(self.db)
+            try:
+                for view in review.view.motions:
+                    answer = review.answers[view.motion.id]
+                    ballot_id = await self._insert_ballot(
+                        meeting, view.motion.id, member_id, answer if isinstance(answer, str) else ELECTION,
+                        channel, actor_account_id, keys[view.motion.id], now,
+                    )
+                    if ballot_id is None:
+                        await self.db.rollback()
+                        raise UserError(_("Voting is not open for this meeting."), 409)
+                    if not isinstance(answer, str) and answer:
+                        await self.db.execute(
+                            insert(BallotSelection), [{"ballot_id": ballot_id, "option_id": o} for o in answer]
+                        )
+                if channel != "online":
+                    await record(
+                        self.db, at=now, action="paper_ballot_entered", community_id=community.id,
+                        actor_account_id=actor_account_id, object_type="meeting", object_id=meeting.id,
+                        detail={"member_id": member_id, "motions": len(review.view.motions), "channel": channel},
+                    )
+                await self.db.commit()
+                status: Literal["cast", "replayed", "already"] = "cast"
+            except IntegrityError:
+                await self.db.rollback()
+                replayed = await self._ballots_by_key(list(keys.values()))
+                if len(replayed) == len(keys):
+                    status = "replayed"
+                elif await self._ballots_of(meeting, [member_id]):
+                    status = "already"
+                else:
+                    continue  # a receipt collided: draw new ones
+            members = await self._members(community, review.view, [member_id])
+            return CastResult(status=status, view=review.view, member=members[0])
+        raise UserError(_("The ballot could not be stored. Please try again."), 503)
+
+    async def _insert_ballot(self, meeting: Meeting, motion_id: int, member_id: int, choice: str, channel: str,
+                             actor_account_id: int, key: str, now: datetime) -> int | None:
+        """INSERT ... SELECT ... WHERE the window is open: one statement, checked by the database."""
+        window_open = (
+            select(Meeting.id)
+            .where(Meeting.id == meeting.id, Meeting.status == "noticed", Meeting.opens_at <= now,
+                   Meeting.closes_at > now)
+            .exists()
+        )
+        source = select(
+            literal(motion_id, Integer()), literal(member_id, Integer()), literal(choice, String()),
+            literal(channel, String()), literal(now, Ballot.cast_at.type), literal(actor_account_id, Integer()),
+            literal(new_receipt(), String()), literal(key, String()),
+        ).where(window_open)
+        statement = (
+            insert(Ballot)
+            .from_select(
+                [Ballot.motion_id, Ballot.member_id, Ballot.choice, Ballot.channel, Ballot.cast_at,
+                 Ballot.cast_by_account_id, Ballot.receipt, Ballot.idempotency_key],
+                source,
+            )
+            .returning(Ballot.id)
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def _ballots_by_key(self, keys: list[str]) -> list[Ballot]:
+        return list((await self.db.execute(select(Ballot).where(Ballot.idempotency_key.in_(keys)))).scalars())
+
+    async def _ballots_of(self, meeting: Meeting, member_ids: list[int]) -> list[Ballot]:
+        return list(
+            (
+                await self.db.execute(
+                    select(Ballot).join(Motion, Motion.id == Ballot.motion_id)
+                    .where(Motion.meeting_id == meeting.id, Ballot.member_id.in_(member_ids))
+                )
+            ).scalars()
+        )
+
+    async def _voter_status(self, community: Community, view: MeetingView, person_id: int) -> VoterStatus:
+        units = scoped_units(view.meeting, community).subquery()
+        owned = select(UnitOwner.unit_id).where(UnitOwner.person_id == person_id)
+        rows = (
+            await self.db.execute(
+                select(units.c.member_id, Member.voter_person_id)
+                .join(Member, Member.id == units.c.member_id)
+                .where(or_(Member.voter_person_id == person_id, units.c.id.in_(owned)))
+                .distinct()
+            )
+        ).all()
+        mine = sorted({m for m, voter in rows if voter == person_id})
+        unnominated = sorted({m for m, voter in rows if voter is None})
+        others = sorted({m for m, voter in rows if voter is not None and voter != person_id})
+        labels = await self._unit_labels(community, view, unnominated + others)
+        return VoterStatus(
+            members=await self._members(community, view, mine),
+            unnominated_units=[label for m in unnominated for label in labels.get(m, [])],
+            other_voter_units=[label for m in others for label in labels.get(m, [])],
+        )
+
+    async def _unit_labels(self, community: Community, view: MeetingView, member_ids: list[int]) -> dict[int, list[str]]:
+        if not member_ids:
+            return {}
+        units = scoped_units(view.meeting, community).subquery()
+        labels: dict[int, list[str]] = {}
+        for member_id, building, number in await self.db.execute(
+            select(units.c.member_id, Building.name, units.c.number)
+            .join(Building, Building.id == units.c.building_id)
+            .where(units.c.member_id.in_(member_ids))
+            .order_by(Building.position, Building.name, units.c.number)
+        ):
+            labels.setdefault(member_id, []).append(f"{building} {number}")
+        return labels
+
+    async def _members(self, community: Community, view: MeetingView, member_ids: list[int]) -> list[VoterMember]:
+        """Members in scope with their unit labels and their ballots on this meeting, in agenda order."""
+        labels = await self._unit_labels(community, view, member_ids)
+        ballots: dict[int, list[Ballot]] = {}
+        for ballot in await self._ballots_of(view.meeting, [m for m in member_ids if m in labels]):
+            ballots.setdefault(ballot.member_id, []).append(ballot)
+        ballot_ids = [b.id for bs in ballots.values() for b in bs if b.choice == ELECTION]
+        chosen: dict[int, set[int]] = {}
+        if ballot_ids:
+            for ballot_id, option_id in await self.db.execute(
+                select(BallotSelection.ballot_id, BallotSelection.option_id)
+                .where(BallotSelection.ballot_id.in_(ballot_ids))
+            ):
+                chosen.setdefault(ballot_id, set()).add(option_id)
+        result = []
+        for member_id in member_ids:
+            if member_id not in labels:
+                continue
+            by_motion = {b.motion_id: b for b in ballots.get(member_id, [])}
+            cast = []
+            for motion in view.motions:
+                ballot = by_motion.get(motion.motion.id)
+                if ballot is None:
+                    continue
+                if ballot.choice == ELECTION:
+                    names = [o.label for o in motion.options if o.id in chosen.get(ballot.id, set())]
+                    text = "、".join(names) if names else _("No candidate chosen (I approve none of them)")
+                else:
+                    text = choice_label(ballot.choice)
+                cast.append(CastBallot(motion=motion, ballot=ballot, answer_text=text))
+            result.append(VoterMember(member_id=member_id, units=labels[member_id], ballots=cast))
+        return result

@@ -1,0 +1,1 @@
+"""Deliberation: discussion of motions, amendments and objections, owners' proposals, moderation."""

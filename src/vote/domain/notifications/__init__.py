@@ -1,0 +1,1 @@
+"""Notifications: the outbox, the in-app list, e-mail and SMS delivery."""

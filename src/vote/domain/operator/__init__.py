@@ -1,0 +1,1 @@
+"""Platform operator pages: communities and their settings, committee and observer roles."""

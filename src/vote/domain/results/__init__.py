@@ -1,0 +1,1 @@
+"""Results: closing a meeting, deciding its motions, publishing and checking the result."""

@@ -1,0 +1,289 @@
+"""Closing a meeting: decide every motion on the frozen register and start the objection period.
+
+A meeting closes once its voting window has ended: lazily when a result page is loaded, or from
+cron with ``vote meetings close-due``. Closing is idempotent: it runs in one write transaction that
+re-reads the meeting under a lock, so two concurrent closes store one result per motion (the
+unique ``motion_result.motion_id`` is the last line of defence).
+
+Each motion is aggregated by ONE SQL statement over the members in the voting scope (the meeting's
+frozen register version, its buildings or units, and the community's parking setting: see
+``vote.domain.meetings.scope``, shared with turnout and eligibility) and decided by
+``vote.rules.decide``, the same engine as ``vote tally``.
+
+Elections (choose up to K of N candidates) are decided candidate by candidate with the motion's
+matter: participants are the members who returned the election ballot, "yes" for a candidate are
+the members who selected them, and the other participants count as abstaining on that candidate.
+Among the candidates that passed, seats go in order of support (area, then heads), at most K; when
+candidates tie on both at the last seat, none of the tied candidates is elected (a run-off is
+needed). The motion's outcome is ``no-quorum`` if participation failed, ``passed`` if at least one
+seat was filled, else ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, cast, func, null, select, text, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vote.db.models import (
+    Ballot,
+    BallotSelection,
+    Community,
+    Meeting,
+    Motion,
+    MotionOption,
+    MotionResult,
+)
+from vote.domain.audit.services import record
+from vote.domain.meetings.scope import scoped_members
+from vote.domain.meetings.services import start_write
+from vote.lib.errors import UserError
+from vote.lib.i18n import _
+from vote.rules import Count, Decision, RulesError, decide, decision_to_dict
+
+logger = logging.getLogger("vote.results")
+
+OPEN_STATUSES = ("noticed", "open")
+ZERO = Count(0, 0)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One motion's counts over the voting scope: the total, per choice, and per election candidate."""
+
+    total: Count
+    by_choice: dict[str, Count] = field(default_factory=dict)
+    by_option: dict[int, Count] = field(default_factory=dict)
+
+    def choice(self, name: str) -> Count:
+        """The members (area and heads) who returned ``name`` (yes/no/abstain/election)."""
+        return self.by_choice.get(name, ZERO)
+
+
+@dataclass(frozen=True)
+class ClosedMeeting:
+    """What a close did: the meeting and each motion's outcome."""
+
+    meeting_id: int
+    title: str
+    outcomes: dict[int, str]
+
+
+def is_due(meeting: Meeting, now: datetime) -> bool:
+    """True when the meeting is published and its voting window has ended."""
+    return meeting.status in OPEN_STATUSES and now >= meeting.closes_at
+
+
+async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, motion_id: int) -> Aggregate:
+    """Sum member area and count members by choice (and by selected candidate), in one statement."""
+    scoped = scoped_members(meeting, community).cte("scoped")
+    by_choice = (
+        select(Ballot.choice, cast(null(), Integer).label("option_id"), func.count().label("heads"),
+               func.sum(scoped.c.area_centi).label("area"))
+        .select_from(scoped.outerjoin(Ballot, and_(Ballot.member_id == scoped.c.member_id,
+                                                   Ballot.motion_id == motion_id)))
+        .group_by(Ballot.choice)
+    )
+    by_option = (
+        select(Ballot.choice, BallotSelection.option_id, func.count(), func.sum(scoped.c.area_centi))
+        .select_from(scoped.join(Ballot, and_(Ballot.member_id == scoped.c.member_id, Ballot.motion_id == motion_id,
+                                              Ballot.choice == "election"))
+                     .join(BallotSelection, BallotSelection.ballot_id == Ballot.id))
+        .group_by(Ballot.choice, BallotSelection.option_id)
+    )
+    total = ZERO
+    choices: dict[str, Count] = {}
+    options: dict[int, Count] = {}
+    for choice, option_id, heads, area in (await db.execute(union_all(by_choice, by_option))).all():
+        count = Count(int(area or 0), int(heads))
+        if option_id is not None:
+            options[int(option_id)] = count
+            continue
+        total += count
+        if choice is not None:
+            choices[choice] = count
+    return Aggregate(total=total, by_choice=choices, by_option=options)
+
+
+def count_record(count: Count) -> dict[str, int]:
+    """A count as stored in ``MotionResult.tally``."""
+    return {"area_centi": count.area_centi, "heads": count.heads}
+
+
+def decision_record(decision: Decision) -> dict[str, Any]:
+    """The counts and the explained checks of one decision, as stored in ``MotionResult.tally``."""
+    return {
+        "outcome": decision.outcome,
+        "threshold_class": decision.threshold_class,
+        "total": count_record(decision.total),
+        "participated": count_record(decision.participated),
+        "yes": count_record(decision.yes),
+        "no": count_record(decision.no),
+        "abstain": count_record(decision.abstain),
+        "checks": decision_to_dict(decision)["checks"],
+    }
+
+
+def decide_question(rule: str, matter: int, counts: Aggregate) -> tuple[str, dict[str, Any]]:
+    """Decide a yes/no/abstain motion; return its outcome and the tally record."""
+    decision = decide(rule, matter, total=counts.total, yes=counts.choice("yes"), no=counts.choice("no"),
+                      abstain=counts.choice("abstain"))
+    return decision.outcome, {"kind": "question", "rule": decision.rule, "matter": matter,
+                              **decision_record(decision)}
+
+
+def decide_election(
+    rule: str, matter: int, seats: int, options: Sequence[MotionOption], counts: Aggregate
+) -> tuple[str, dict[str, Any]]:
+    """Decide every candidate by the motion's gates and fill at most ``seats`` seats by support."""
+    participated = counts.choice("election")
+    turnout = decide(rule, matter, total=counts.total, yes=ZERO, no=ZERO, abstain=participated)
+    candidates = []
+    for option in options:
+        selected = counts.by_option.get(option.id, ZERO)
+        others = Count(participated.area_centi - selected.area_centi, participated.heads - selected.heads)
+        decision = decide(rule, matter, total=counts.total, yes=selected, no=ZERO, abstain=others)
+        candidates.append({"option_id": option.id, "position": option.position, "label": option.label,
+                           "status": decision.outcome,
+                           "rank": None, **decision_record(decision)})
+    passed = sorted((c for c in candidates if c["outcome"] == "passed"),
+                    key=lambda c: (-c["yes"]["area_centi"], -c["yes"]["heads"]))
+
+    def support(candidate: dict[str, Any]) -> tuple[int, int]:
+        return candidate["yes"]["area_centi"], candidate["yes"]["heads"]
+
+    tied_at_last_seat = len(passed) > seats and support(passed[seats - 1]) == support(passed[seats])
+    for rank, candidate in enumerate(passed, start=1):
+        candidate["rank"] = rank
+        if tied_at_last_seat and support(candidate) == support(passed[seats - 1]):
+            candidate["status"] = "tied"
+        else:
+            candidate["status"] = "elected" if rank <= seats else "runner-up"
+    elected = sum(1 for c in candidates if c["status"] == "elected")
+    outcome = turnout.outcome if turnout.outcome == "no-quorum" else ("passed" if elected else "failed")
+    tally = {
+        "kind": "election", "rule": turnout.rule, "matter": matter, "seats": seats, "elected": elected,
+        "outcome": outcome, "threshold_class": turnout.threshold_class,
+        "total": count_record(counts.total), "participated": count_record(participated),
+        "checks": [c for c in decision_to_dict(turnout)["checks"] if c["kind"] == "participation"],
+        "candidates": sorted(candidates, key=lambda c: c["position"]),
+    }
+    return outcome, tally
+
+
+class ClosingService:
+    """Closes meetings whose voting window has ended."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def close_if_due(self, meeting: Meeting, now: datetime, *, trigger: str,
+                           actor_account_id: int | None = None) -> bool:
+        """Close ``meeting`` if its window has ended and it is not closed yet; True if this call closed it."""
+        if not is_due(meeting, now):
+            return False
+        return await self.close(meeting.id, now, trigger=trigger, actor_account_id=actor_account_id) is not None
+
+    async def close(self, meeting_id: int, now: datetime, *, trigger: str,
+                    actor_account_id: int | None = None) -> ClosedMeeting | None:
+        """Decide every motion and move the meeting to the preliminary result, in one write transaction.
+
+        Returns None (and changes nothing) when the meeting is not due or was closed meanwhile.
+        """
+        await start_write(self.db)
+        if self.db.bind.dialect.name == "postgresql":
+            # Wait for casts in flight and keep new ones (and a second close) out until we commit;
+            # SQLite's BEGIN IMMEDIATE already holds the single write lock.
+            await self.db.execute(text("LOCK TABLE ballot IN SHARE ROW EXCLUSIVE MODE"))
+        meeting = (
+            await self.db.execute(
+                select(Meeting).where(Meeting.id == meeting_id).with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if meeting is None or not is_due(meeting, now):
+            await self.db.commit()
+            return None
+        community = (await self.db.execute(select(Community).where(Community.id == meeting.community_id))).scalar_one()
+        outcomes = await self._decide_motions(meeting, community, now)
+        meeting.status = "preliminary"
+        meeting.preliminary_at = now
+        meeting.objection_until = now + timedelta(days=community.objection_days)
+        await record(
+            self.db, at=now, action="meeting_closed", community_id=community.id, actor_account_id=actor_account_id,
+            object_type="meeting", object_id=meeting.id,
+            detail={"trigger": trigger, "register_version_id": meeting.register_version_id,
+                    "outcomes": {str(k): v for k, v in outcomes.items()},
+                    "objection_until": meeting.objection_until.isoformat()},
+        )
+        try:
+            await self.db.commit()
+        except IntegrityError:
+            await self.db.rollback()
+            logger.info("meeting %s was closed concurrently", meeting_id)
+            return None
+        logger.info("meeting %s closed: %s", meeting_id, outcomes)
+        return ClosedMeeting(meeting_id, meeting.title, outcomes)
+
+    async def _decide_motions(self, meeting: Meeting, community: Community, now: datetime) -> dict[int, str]:
+        """Store one ``MotionResult`` per motion; return motion id -> outcome."""
+        if meeting.register_version_id is None:
+            raise UserError(_("This meeting has no frozen owner register, so it cannot be decided."), 409)
+        motions = (
+            await self.db.execute(select(Motion).where(Motion.meeting_id == meeting.id).order_by(Motion.position))
+        ).scalars().all()
+        options = (
+            await self.db.execute(
+                select(MotionOption).where(MotionOption.motion_id.in_([m.id for m in motions]))
+                .order_by(MotionOption.motion_id, MotionOption.position)
+            )
+        ).scalars().all()
+        outcomes: dict[int, str] = {}
+        for motion in motions:
+            counts = await aggregate(self.db, meeting, community, motion.id)
+            try:
+                if motion.kind == "election":
+                    candidates = [o for o in options if o.motion_id == motion.id]
+                    outcome, tally = decide_election(community.rule_preset, motion.matter, motion.seats or 1,
+                                                     candidates, counts)
+                else:
+                    outcome, tally = decide_question(community.rule_preset, motion.matter, counts)
+            except RulesError as error:
+                logger.error("meeting %s motion %s cannot be decided: %s", meeting.id, motion.id, error)
+                raise UserError(
+                    _("The motions of this meeting cannot be decided: its voting scope has no members."), 409
+                ) from error
+            tally["scope"] = meeting.scope
+            tally["parking_counts"] = community.parking_counts
+            self.db.add(MotionResult(motion_id=motion.id, register_version_id=meeting.register_version_id,
+                                     rule_preset=community.rule_preset, outcome=outcome, tally=tally,
+                                     decided_at=now))
+            outcomes[motion.id] = outcome
+        return outcomes
+
+    async def close_due(self, now: datetime, *, trigger: str = "cron") -> tuple[list[ClosedMeeting], list[str]]:
+        """Close every meeting whose window has ended; return the closed ones and one line per failure."""
+        due = (
+            await self.db.execute(
+                select(Meeting.id).where(Meeting.status.in_(OPEN_STATUSES), Meeting.closes_at <= now)
+                .order_by(Meeting.closes_at, Meeting.id)
+            )
+        ).scalars().all()
+        closed: list[ClosedMeeting] = []
+        failures: list[str] = []
+        for meeting_id in due:
+            try:
+                done = await self.close(meeting_id, now, trigger=trigger)
+            except UserError as error:
+                await self.db.rollback()
+                failures.append(f"meeting {meeting_id}: {error.detail}")
+                continue
+            if done is not None:
+                closed.append(done)
+        return closed, failures

@@ -1,0 +1,146 @@
+"""The public result page (公告), the receipt check, the ``vote tally`` downloads, the committee's
+final publication, and the audit log pages for observers and the committee."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vote.domain.accounts.sessions import AuthContext
+from vote.domain.communities.guards import community_for
+from vote.domain.meetings.services import local_time
+from vote.domain.results.services import ResultService, TallyDownload
+from vote.lib.clock import Clock
+from vote.lib.http import is_htmx
+from vote.rules import (
+    PRESETS,
+    class_label,
+    matter_label,
+    outcome_label,
+    threshold_summary,
+)
+
+# Label helpers for the templates (they render; the rules engine decides).
+TEXT_HELPERS: dict[str, Any] = {
+    "when": local_time,
+    "matter_label": matter_label,
+    "threshold_summary": threshold_summary,
+    "outcome_label": outcome_label,
+    "class_label": class_label,
+    "presets": PRESETS,
+}
+
+
+def _roles(auth: AuthContext | None, community_id: int) -> list[str]:
+    """The visitor's roles in the community (empty for anonymous visitors)."""
+    return sorted(auth.roles.get(community_id, ())) if auth else []
+
+
+def _download(download: TallyDownload) -> Response:
+    """A JSON file download."""
+    return Response(
+        content=download.body(),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="{download.filename}"'},
+    )
+
+
+class ResultController(Controller):
+    """A meeting's result: public, linkable and printable; final publication by the committee."""
+
+    path = "/c/{slug:str}/meetings/{meeting_id:int}"
+
+    @get("/result", name="meeting_result")
+    async def result(
+        self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+        auth: NamedDependency[AuthContext | None], clock: NamedDependency[Clock],
+        result_service: NamedDependency[ResultService],
+    ) -> Template:
+        """The result announcement (or "not closed yet"); the first visit after the window closes the meeting."""
+        community = await community_for(db_session, slug, auth)
+        page = await result_service.page(community, meeting_id, clock.now(), auth.account_id if auth else None)
+        return Template("results/result.html", context={
+            "community": community, "page": page, "roles": _roles(auth, community.id), **TEXT_HELPERS,
+        })
+
+    @get("/result/receipt", name="result_receipt")
+    async def receipt(
+        self, request: Request, slug: FromPath[str], meeting_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
+        clock: NamedDependency[Clock], result_service: NamedDependency[ResultService], code: FromQuery[str] = "",
+    ) -> Template:
+        """Check a receipt code: which motion, which choice, when, and whether it was counted."""
+        community = await community_for(db_session, slug, auth)
+        meeting, check = await result_service.check_receipt(community, meeting_id, code[:64], clock.now())
+        template = "results/_receipt_answer.html" if is_htmx(request) else "results/receipt.html"
+        return Template(template, context={
+            "community": community, "meeting": meeting, "code": code[:64], "check": check, **TEXT_HELPERS,
+        })
+
+    @get("/motions/{motion_id:int}/result.json", name="motion_tally_download", cache=False)
+    async def motion_download(
+        self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
+        clock: NamedDependency[Clock], result_service: NamedDependency[ResultService],
+    ) -> Response:
+        """A decided motion as a ``vote tally`` scenario."""
+        community = await community_for(db_session, slug, auth)
+        return _download(await result_service.tally_download(community, meeting_id, motion_id, None, clock.now()))
+
+    @get("/motions/{motion_id:int}/candidates/{option_id:int}/result.json", name="candidate_tally_download",
+         cache=False)
+    async def candidate_download(
+        self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int], option_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
+        clock: NamedDependency[Clock], result_service: NamedDependency[ResultService],
+    ) -> Response:
+        """One election candidate as a ``vote tally`` scenario."""
+        community = await community_for(db_session, slug, auth)
+        return _download(await result_service.tally_download(community, meeting_id, motion_id, option_id, clock.now()))
+
+    @post("/result/approve", name="result_approve_final", status_code=303)
+    async def approve(
+        self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+        auth: NamedDependency[AuthContext | None], clock: NamedDependency[Clock],
+        result_service: NamedDependency[ResultService],
+    ) -> Redirect:
+        """A committee member approves publishing the final result (refused during the objection period)."""
+        community = await community_for(db_session, slug, auth, "committee")
+        assert auth is not None  # community_for with a role refuses anonymous visitors
+        await result_service.approve_final(community, meeting_id, auth.account_id, clock.now())
+        return Redirect(path=f"/c/{slug}/meetings/{meeting_id}/result#final", status_code=303)
+
+    @get("/audit", name="meeting_audit")
+    async def audit(
+        self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+        auth: NamedDependency[AuthContext | None], result_service: NamedDependency[ResultService],
+        before: FromQuery[int | None] = None,
+    ) -> Template:
+        """The meeting's audit log, read-only, for observers and the committee."""
+        community = await community_for(db_session, slug, auth, "observer", "committee")
+        meeting, log = await result_service.audit_log(community, meeting_id, before)
+        return Template("results/audit.html", context={
+            "community": community, "meeting": meeting, "log": log, **TEXT_HELPERS,
+        })
+
+
+class AuditController(Controller):
+    """The community's audit log, read-only, for observers and the committee."""
+
+    @get("/c/{slug:str}/audit", name="community_audit")
+    async def audit(
+        self, slug: FromPath[str], db_session: NamedDependency[AsyncSession],
+        auth: NamedDependency[AuthContext | None], result_service: NamedDependency[ResultService],
+        before: FromQuery[int | None] = None,
+    ) -> Template:
+        """Every audit entry of the community, newest first, with the hash chain's verification."""
+        community = await community_for(db_session, slug, auth, "observer", "committee")
+        meeting, log = await result_service.audit_log(community, None, before)
+        return Template("results/audit.html", context={
+            "community": community, "meeting": meeting, "log": log, **TEXT_HELPERS,
+        })
