@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+WORKERS ?= 2
+JUNIT ?=
 
 .PHONY: demo test install serve bench vendor messages clean
 
@@ -19,8 +21,11 @@ install: $(STAMP)  ## create the virtualenv and install vote with its test tools
 demo: $(STAMP)  ## run the demo community on SQLite at http://127.0.0.1:8000
 	$(BIN)/vote demo
 
+# Two runs: the browser tests need a process of their own (Playwright's sync API keeps an event loop
+# running in the main thread), the rest is spread over $(WORKERS) processes.
 test: $(STAMP)  ## run the whole test suite (SQLite, PostgreSQL, browser)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not browser" $(if $(JUNIT),--junitxml=$(JUNIT)-main.xml) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(if $(JUNIT),--junitxml=$(JUNIT)-browser.xml) $(PYTEST_ARGS)
 
 serve: $(STAMP)  ## migrate and serve with the VOTE_* settings of the environment
 	$(BIN)/vote serve --migrate

@@ -6,11 +6,11 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def main(path: str) -> int:
+def main(paths: list[str]) -> int:
     """Count PostgreSQL and browser test cases that ran and passed."""
-    root = ET.parse(path).getroot()
+    cases = [case for path in paths for case in ET.parse(path).getroot().iter("testcase")]
     counts = {"postgres": [0, 0], "browser": [0, 0]}
-    for case in root.iter("testcase"):
+    for case in cases:
         name = case.get("name", "")
         classname = case.get("classname", "")
         kind = "browser" if "e2e" in classname else "postgres" if "[postgres" in name else None
@@ -30,4 +30,4 @@ def main(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -61,6 +61,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Migrate a fresh SQLite database, seed the demo community, print the logins, serve."""
     from vote.db import migrate
+    from vote.demo.meetings import seed_demo_meetings
     from vote.demo.seed import DEMO_PASSWORD, seed_demo
 
     base = _settings()
@@ -74,6 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = base.with_(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{db_file}", demo_mode=True)
     migrate.upgrade(settings)
     accounts = asyncio.run(seed_demo(settings))
+    asyncio.run(seed_demo_meetings(settings))
     url = f"http://{args.host}:{args.port}"
     width = max(len(a.login) for a in accounts)
     print()

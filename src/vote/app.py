@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[db.dispose],
         state=state,
         debug=False,
+        openapi_config=None,  # no API docs: they would load scripts from a CDN
     )
     # Wrapped around the whole ASGI handler, not per route, so that unmatched routes (404, 405)
     # get the security headers, the visitor's language and the login state too.

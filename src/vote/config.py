@@ -46,6 +46,11 @@ class Settings:
     session_absolute_hours: int = 12
     log_level: str = "INFO"
     echo_sql: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
     # Open a fresh connection per session instead of pooling (tests run several event loops).
     database_nullpool: bool = False
 
@@ -92,6 +97,10 @@ class Settings:
             "VOTE_DEFAULT_LANGUAGE": "default_language",
             "VOTE_BASE_URL": "base_url",
             "VOTE_LOG_LEVEL": "log_level",
+            "VOTE_SMTP_HOST": "smtp_host",
+            "VOTE_SMTP_USER": "smtp_user",
+            "VOTE_SMTP_PASSWORD": "smtp_password",
+            "VOTE_SMTP_FROM": "smtp_from",
         }
         for var, name in text.items():
             if env.get(var):
@@ -109,6 +118,7 @@ class Settings:
             "VOTE_CLOCK_OFFSET_SECONDS": "clock_offset_seconds",
             "VOTE_SESSION_IDLE_MINUTES": "session_idle_minutes",
             "VOTE_SESSION_ABSOLUTE_HOURS": "session_absolute_hours",
+            "VOTE_SMTP_PORT": "smtp_port",
         }.items():
             if env.get(var):
                 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 import pyotp
@@ -18,8 +19,15 @@ from vote.domain.accounts import totp
 from vote.domain.accounts.services import AccountService, IpLimiter
 from vote.domain.roster.services import OwnerRecord, RegisterRow, RosterService
 from vote.lib.crypto import SecretBox
+from vote.lib.security import PASSWORD_HASHER
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    """One real Argon2id hash of PASSWORD for every test account (logins still verify it for real)."""
+    return PASSWORD_HASHER.hash(PASSWORD)
 
 
 @asynccontextmanager
@@ -108,7 +116,7 @@ async def create_account(
         await db.flush()
         secret = totp.new_secret()
         service = AccountService(db, SecretBox(app.state.settings.secret_key, "totp"), IpLimiter())
-        codes = await service.set_credentials(account, PASSWORD, secret)
+        codes = await service.set_credentials(account, PASSWORD, secret, password_hash=password_hash())
         for role in roles:
             assert community_id is not None
             db.add(Role(account_id=account.id, community_id=community_id, role=role, granted_at=now))

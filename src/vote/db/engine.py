@@ -42,7 +42,8 @@ def _sqlite_begin(connection: Any) -> None:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; SQLite connections get the pragmas on every connect."""
-    kwargs: dict[str, Any] = {"echo": settings.echo_sql}
+    # hide_parameters: a logged database error must not carry names or phone numbers.
+    kwargs: dict[str, Any] = {"echo": settings.echo_sql, "hide_parameters": True}
     if settings.database_nullpool:
         kwargs["poolclass"] = NullPool
     if settings.is_sqlite:
@@ -64,8 +65,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
 async def begin_write(session: AsyncSession) -> None:
     """Start the session's transaction as a write transaction (``BEGIN IMMEDIATE`` on SQLite).
 
-    Call first thing in a service method that will write; on PostgreSQL it changes nothing.
+    Call first thing in a service method that will write. A read transaction already open on the
+    session (a guard's lookup) is ended first, since SQLite can only choose IMMEDIATE at BEGIN; an
+    already-started write transaction is kept. On PostgreSQL the only effect is that commit.
     """
+    if session.in_transaction():
+        connection = await session.connection()
+        if connection.sync_connection.get_execution_options().get(WRITE_OPTION):
+            return
+        await session.commit()
     await session.connection(execution_options={WRITE_OPTION: True})
 
 

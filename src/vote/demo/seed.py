@@ -17,6 +17,7 @@ from vote.domain.accounts.services import AccountService, IpLimiter
 from vote.domain.roster.services import OwnerRecord, RegisterRow, RosterService
 from vote.lib.clock import Clock
 from vote.lib.crypto import SecretBox
+from vote.lib.security import hash_password
 
 DEMO_PASSWORD = "vote-demo-2026"  # noqa: S105 - printed on purpose; demo mode is refused in production
 DEMO_SLUG = "demo-garden"
@@ -90,15 +91,15 @@ class DemoAccount:
 
 
 async def _account(
-    db: AsyncSession, service: AccountService, clock: Clock, login: str, name: str, *, person_id: int | None = None,
-    operator: bool = False,
+    db: AsyncSession, service: AccountService, clock: Clock, login: str, name: str, *, password_hash: str,
+    person_id: int | None = None, operator: bool = False,
 ) -> tuple[Account, str]:
     account = Account(login=login, display_name=name, person_id=person_id, is_operator=operator,
                       created_at=clock.now(), activated_at=clock.now())
     db.add(account)
     await db.flush()
     secret = totp.new_secret()
-    await service.set_credentials(account, DEMO_PASSWORD, secret)
+    await service.set_credentials(account, DEMO_PASSWORD, secret, password_hash=password_hash)
     return account, secret
 
 
@@ -107,6 +108,8 @@ async def seed_demo(settings: Settings) -> list[DemoAccount]:
     database = Database.from_settings(settings)
     clock = Clock()
     try:
+        # All demo accounts share the printed password: hash it once, before the write transaction.
+        password_hash = await hash_password(DEMO_PASSWORD)
         async with database.sessionmaker() as db:
             await begin_write(db)
             now = clock.now()
@@ -131,7 +134,8 @@ async def seed_demo(settings: Settings) -> list[DemoAccount]:
                 ("observer", "observer", "居委会 observer (read-only)", None, "observer"),
             ]
             for login, role, description, person_id, role_name in specs:
-                account, secret = await _account(db, service, clock, login, login, person_id=person_id)
+                account, secret = await _account(db, service, clock, login, login, password_hash=password_hash,
+                                                person_id=person_id)
                 db.add(Role(account_id=account.id, community_id=community.id, role=role_name, granted_at=now))
                 accounts.append(DemoAccount(login, role, description, secret))
             if co_person is not None:
@@ -144,7 +148,8 @@ async def seed_demo(settings: Settings) -> list[DemoAccount]:
                     )
                 ).scalar_one()
                 await db.execute(update(Member).where(Member.id == member_id).values(voter_person_id=co_person))
-            _, secret = await _account(db, service, clock, "operator", "operator", operator=True)
+            _, secret = await _account(db, service, clock, "operator", "operator", password_hash=password_hash,
+                                     operator=True)
             accounts.append(DemoAccount("operator", "operator", "platform operator (all communities)", secret))
             await db.commit()
             return accounts

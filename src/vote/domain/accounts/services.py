@@ -175,9 +175,15 @@ class AccountService:
                          object_id=account_id)
         await self.db.commit()
 
-    async def set_credentials(self, account: Account, password: str, totp_secret: str) -> list[str]:
-        """Set password and TOTP seed, replace recovery codes; return the new codes (shown once)."""
-        account.password_hash = await hash_password(password)
+    async def set_credentials(
+        self, account: Account, password: str, totp_secret: str, *, password_hash: str | None = None
+    ) -> list[str]:
+        """Set password and TOTP seed, replace recovery codes; return the new codes (shown once).
+
+        ``password_hash`` is the Argon2id hash of ``password`` when the caller computed it already,
+        before opening its write transaction (hashing takes ~0.1 s and must not hold the write lock).
+        """
+        account.password_hash = password_hash or await hash_password(password)
         account.totp_secret = self.box.seal(totp_secret)
         account.totp_last_step = None
         codes = new_recovery_codes()

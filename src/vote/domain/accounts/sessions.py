@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
-from vote.db.models import Account, Role, WebSession
+from vote.db.models import Account, Notification, Role, WebSession
 from vote.lib.http import read_cookie
 from vote.lib.security import new_token, token_digest
 
@@ -36,6 +36,7 @@ class AuthContext:
     session_hash: str
     person_id: int | None = None
     roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    unread_notifications: int = 0
 
     def has_role(self, community_id: int, *roles: str) -> bool:
         """True when the account holds one of ``roles`` in the community."""
@@ -103,7 +104,15 @@ async def load_auth(db: AsyncSession, token: str, now: datetime, settings: Setti
         await db.execute(select(Role.community_id, Role.role).where(Role.account_id == account.id))
     ).all():
         roles.setdefault(community_id, set()).add(role)
+    unread = (
+        await db.execute(
+            select(func.count(Notification.id)).where(
+                Notification.account_id == account.id, Notification.read_at.is_(None)
+            )
+        )
+    ).scalar_one()
     return AuthContext(
+        unread_notifications=unread,
         account_id=account.id,
         login=account.login,
         display_name=account.display_name,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
-
+from vote.db.engine import begin_write
 from vote.db.models import (
     Account,
     ActivationCode,
@@ -44,7 +44,6 @@ from vote.domain.accounts.sessions import AuthContext
 from vote.domain.activation.codes import code_digest, format_code, new_code, normalize_code, qr_data_uri
 from vote.domain.audit.services import record
 from vote.domain.communities.services import CommunityService
-from vote.domain.meetings.services import start_write
 from vote.lib.crypto import SecretBox
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
@@ -307,7 +306,7 @@ class LetterService:
         """Letters for every member without an activated voter (optionally one building; by default
         skipping members whose letter is still valid). Returns them for printing, once."""
         days = parse_valid_days(valid_days)
-        await start_write(self.db)
+        await begin_write(self.db)
         version = await current_version(self.db, community.id)
         if version is None:
             raise UserError(_("The owner register has not been imported yet."), 409)
@@ -335,7 +334,7 @@ class LetterService:
     ) -> Letter:
         """A replacement letter for one member of the current register (revokes its unused code)."""
         days = parse_valid_days(valid_days)
-        await start_write(self.db)
+        await begin_write(self.db)
         version = await current_version(self.db, community.id)
         card = (await member_cards(self.db, version.id, [member_id])).get(member_id) if version else None
         if card is None or card.member.developer:
@@ -498,7 +497,7 @@ class ActivationService:
     async def verify_identity(self, token: str, name: str, id_last4: str, now: datetime) -> CredentialsStep | Stopped:
         """Step 2: the name and last four ID characters must be those of one owner of the member."""
         state = self._open(token, "identity", now)
-        await start_write(self.db)
+        await begin_write(self.db)
         code = await self._code(state)
         card, community = await self._usable(code, now)
         wanted_name, wanted_last4 = squash(name), squash(id_last4).upper()
@@ -563,7 +562,7 @@ class ActivationService:
         if step is None:
             raise JourneyError(_("That code is not correct. Type the 6 digits your authenticator shows now."),
                                self._totp_step(token, state), 422)
-        await start_write(self.db)
+        await begin_write(self.db)
         claimed = await self.db.execute(
             update(ActivationCode)
             .where(
@@ -880,7 +879,7 @@ class VerificationService:
         chosen = [d for d in dict.fromkeys(documents) if d in labels]
         if not chosen:
             raise VerificationError(_("Tick the documents the owner showed."))
-        await start_write(self.db)
+        await begin_write(self.db)
         version = await current_version(self.db, community.id)
         if version is None or not unit_id.isdigit() or not person_id.isdigit():
             raise NotFoundException()
@@ -934,7 +933,7 @@ class VerificationService:
         """The second member approves: the owner becomes the member's voter and gets a new letter
         (or, with an account already, the member is linked to it)."""
         days = parse_valid_days(valid_days)
-        await start_write(self.db)
+        await begin_write(self.db)
         verification = await self._pending(community, verification_id, actor)
         version = await current_version(self.db, community.id)
         member = (await member_in_version(self.db, verification.member_id, version)
@@ -979,7 +978,7 @@ class VerificationService:
 
     async def reject(self, community: Community, actor: AuthContext, verification_id: int, now: datetime) -> None:
         """A second member rejects the request (for example, the documents did not match)."""
-        await start_write(self.db)
+        await begin_write(self.db)
         verification = await self._pending(community, verification_id, actor)
         verification.status = "rejected"
         verification.approved_by_account_id = actor.account_id

@@ -19,13 +19,14 @@ from sqlalchemy import Integer, String, case, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vote.db.engine import begin_write
 from vote.db.models import Ballot, BallotSelection, Building, Community, Meeting, Member, Motion, UnitOwner
 from vote.db.models.ballots import CHOICES, ELECTION
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
 from vote.domain.meetings.scope import scoped_members, scoped_units
-from vote.domain.meetings.services import MeetingService, MeetingView, MotionView, start_write
+from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import PRESETS, Count, Ratio
@@ -408,7 +409,7 @@ class BallotService:
         self.db.expunge_all()
         for _attempt in range(CAST_ATTEMPTS):
             # Everything above was read in a read transaction; the write transaction only inserts.
-            await start_write(self.db)
+            await begin_write(self.db)
             try:
                 for view in review.view.motions:
                     answer = review.answers[view.motion.id]

@@ -63,8 +63,6 @@ async def writing(db: AsyncSession) -> AsyncIterator[None]:
     transaction really starts as one. On an error nothing is committed and the request's session
     rolls back when the request ends; the objects already loaded stay usable for the error page.
     """
-    if db.in_transaction():
-        await db.commit()
     await begin_write(db)
     yield
     await db.commit()

@@ -67,16 +67,6 @@ def parse_local(value: str) -> datetime | None:
         return None
 
 
-async def start_write(db: AsyncSession) -> None:
-    """End the request's read transaction (the community lookup; nothing is expired) and begin a write one.
-
-    ``begin_write`` only takes effect on a fresh transaction, and the guard has already read.
-    """
-    if db.in_transaction():
-        await db.commit()
-    await begin_write(db)
-
-
 def approvals_needed(committee_size: int) -> int:
     """A majority of the committee, and never fewer than two people."""
     return max(2, committee_size // 2 + 1)
@@ -351,7 +341,7 @@ class MeetingService:
     async def create_meeting(self, community: Community, form: MeetingForm, actor_account_id: int,
                              now: datetime) -> Meeting:
         """Create a draft meeting (written consultation) from a valid form."""
-        await start_write(self.db)
+        await begin_write(self.db)
         title, opens_at, closes_at, scope = await self._clean_meeting(community, form, now)
         meeting = Meeting(
             community_id=community.id, title=title, kind="written", scope=scope, status="draft",
@@ -369,7 +359,7 @@ class MeetingService:
     async def update_meeting(self, community: Community, meeting_id: int, form: MeetingForm, actor_account_id: int,
                              now: datetime) -> Meeting:
         """Change a draft's title, window or scope (approvals given so far are withdrawn)."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         meeting.title, meeting.opens_at, meeting.closes_at, meeting.scope = await self._clean_meeting(
             community, form, now
@@ -381,7 +371,7 @@ class MeetingService:
     async def add_motion(self, community: Community, meeting_id: int, form: MotionForm, actor_account_id: int,
                          now: datetime) -> Motion:
         """Append a motion to a draft's agenda."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         clean = self._clean_motion(form)
         position = (
@@ -405,7 +395,7 @@ class MeetingService:
     async def update_motion(self, community: Community, meeting_id: int, motion_id: int, form: MotionForm,
                             actor_account_id: int, now: datetime) -> Meeting:
         """Edit a motion: freely while draft; once noticed only its text, as a new revision."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self.meeting(community, meeting_id)
         motion = await self._motion_of(meeting, motion_id)
         if meeting.status != "draft":
@@ -441,7 +431,7 @@ class MeetingService:
 
     async def move_motion(self, community: Community, meeting_id: int, motion_id: int, direction: str) -> None:
         """Swap a draft motion with its neighbour above (``up``) or below (``down``)."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         motion = await self._motion_of(meeting, motion_id)
         if direction not in ("up", "down"):
@@ -463,7 +453,7 @@ class MeetingService:
 
     async def remove_motion(self, community: Community, meeting_id: int, motion_id: int) -> None:
         """Take a motion off a draft's agenda."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         motion = await self._motion_of(meeting, motion_id)
         await self.db.execute(delete(MotionOption).where(MotionOption.motion_id == motion.id))
@@ -477,7 +467,7 @@ class MeetingService:
     async def approve_publication(self, community: Community, meeting_id: int, actor_account_id: int,
                                   now: datetime) -> PublishOutcome:
         """Record this committee member's approval; the approval that reaches the majority publishes."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         version = await self._publication_problems(community, meeting, now)
         size = await self._committee_size(community)
@@ -511,7 +501,7 @@ class MeetingService:
     async def demo_open_now(self, community: Community, meeting_id: int, actor_account_id: int,
                             now: datetime) -> Meeting:
         """Demo only: move a noticed meeting's window so that voting opens now (same length)."""
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = await self.meeting(community, meeting_id)
         if phase(meeting, now) != "noticed":
             raise UserError(_("Only a published meeting that has not opened yet can be opened early."), 409)

@@ -92,16 +92,12 @@ def smtp_sender(
 
 
 def senders_for(settings: Settings) -> Senders:
-    """The deployment's senders: SMTP from ``smtp_*`` settings when the deployment has them, SMS to the log.
-
-    ``Settings`` gains ``smtp_host``, ``smtp_port``, ``smtp_user``, ``smtp_password`` and ``smtp_from``
-    (``VOTE_SMTP_*``) when e-mail is wired up; until then e-mail is simply off.
-    """
+    """The deployment's senders: SMTP from the ``VOTE_SMTP_*`` settings when set, SMS to the log."""
     email = smtp_sender(
-        getattr(settings, "smtp_host", None),
-        int(getattr(settings, "smtp_port", 587) or 587),
-        getattr(settings, "smtp_user", None),
-        getattr(settings, "smtp_password", None),
-        getattr(settings, "smtp_from", None),
+        settings.smtp_host or None,
+        settings.smtp_port,
+        settings.smtp_user or None,
+        settings.smtp_password or None,
+        settings.smtp_from or None,
     )
     return Senders(sms=LogSmsSender(), email=email)

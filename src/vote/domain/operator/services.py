@@ -123,8 +123,6 @@ class CommunityAdminService:
 
     async def _begin_write(self) -> None:
         # A guard or an earlier read may have opened a read transaction: start a real write one.
-        if self.db.in_transaction():
-            await self.db.commit()
         await begin_write(self.db)
 
     async def communities(self) -> list[Community]:

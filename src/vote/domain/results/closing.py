@@ -31,6 +31,7 @@ from sqlalchemy import Integer, and_, cast, func, null, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vote.db.engine import begin_write
 from vote.db.models import (
     Ballot,
     BallotSelection,
@@ -42,7 +43,6 @@ from vote.db.models import (
 )
 from vote.domain.audit.services import record
 from vote.domain.meetings.scope import scoped_members
-from vote.domain.meetings.services import start_write
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import Count, Decision, RulesError, decide, decision_to_dict
@@ -196,7 +196,7 @@ class ClosingService:
 
         Returns None (and changes nothing) when the meeting is not due or was closed meanwhile.
         """
-        await start_write(self.db)
+        await begin_write(self.db)
         if self.db.bind.dialect.name == "postgresql":
             # Wait for casts in flight and keep new ones (and a second close) out until we commit;
             # SQLite's BEGIN IMMEDIATE already holds the single write lock.

@@ -18,6 +18,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vote.db.engine import begin_write
 from vote.db.models import (
     Account,
     Approval,
@@ -36,7 +37,7 @@ from vote.db.models import (
 )
 from vote.domain.audit.services import ChainReport, record, verify_chain
 from vote.domain.meetings.scope import scoped_units
-from vote.domain.meetings.services import approvals_needed, local_time, start_write
+from vote.domain.meetings.services import approvals_needed, local_time
 from vote.domain.results.closing import ClosingService
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
@@ -264,7 +265,7 @@ class ResultService:
 
         Refused during the objection period, before the close and after the final publication.
         """
-        await start_write(self.db)
+        await begin_write(self.db)
         meeting = (
             await self.db.execute(
                 select(Meeting).where(Meeting.id == meeting_id, Meeting.community_id == community.id,

@@ -71,10 +71,6 @@ class RosterService:
         self.secret_key = secret_key
 
     async def _begin_write(self) -> None:
-        # The controller read the community in this session (community_for): end that read
-        # transaction so that the write transaction starts with BEGIN IMMEDIATE on SQLite.
-        if self.db.in_transaction():
-            await self.db.commit()
         await begin_write(self.db)
 
     async def _person_ids(self, community_id: int, rows: Sequence[RegisterRow]) -> dict[str, int]:
