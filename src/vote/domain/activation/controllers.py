@@ -25,20 +25,17 @@ from vote.domain.activation.schemas import (
     TotpForm,
     VerificationForm,
 )
-from vote.domain.activation.services import (
-    DEFAULT_VALID_DAYS,
+from vote.domain.activation.journey import (
     ActivationService,
     CredentialsStep,
     IdentityStep,
     JourneyError,
     JourneyStep,
-    LetterService,
     Stopped,
     TotpStep,
-    VerificationError,
-    VerificationService,
-    document_labels,
 )
+from vote.domain.activation.services import DEFAULT_VALID_DAYS, LetterService
+from vote.domain.activation.verification import VerificationError, VerificationService, document_labels
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.services import local_time
 from vote.lib.clock import Clock

@@ -7,7 +7,9 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
-from vote.domain.activation.services import ActivationService, LetterService, VerificationService
+from vote.domain.activation.journey import ActivationService
+from vote.domain.activation.services import LetterService
+from vote.domain.activation.verification import VerificationService
 
 
 def provide_letter_service(db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> LetterService:
