@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -75,6 +80,56 @@ async def begin_write(session: AsyncSession) -> None:
             return
         await session.commit()
     await session.connection(execution_options={WRITE_OPTION: True})
+
+
+# SQLite has one writer at a time. Writers that find the lock taken wait in SQLite's busy handler,
+# which sleeps and retries (1, 2, 5 ... 100 ms): under load the lock sits free while every waiter
+# sleeps, and the slowest wait seconds. So in this process, hot write transactions queue here (FIFO,
+# woken the moment the lock is free) and only the head of the queue asks SQLite for the lock.
+# Other processes (``vote serve --workers``) still meet at SQLite's lock: this only orders, it never
+# decides anything.
+_write_queues: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
+_write_queues = weakref.WeakKeyDictionary()
+
+
+def _write_queue(engine: Engine) -> asyncio.Lock:
+    """This process's queue of writers for the engine, on the running event loop."""
+    by_loop = _write_queues.setdefault(engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    if loop not in by_loop:
+        by_loop[loop] = asyncio.Lock()
+    return by_loop[loop]
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """A short write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back if the block raises.
+
+    A read transaction still open on the session is ended first, so that nothing is held while
+    waiting for the write lock. Keep the block to the writes themselves: every statement and every
+    bit of Python inside it holds SQLite's only write lock.
+    """
+    if session.in_transaction():
+        await session.commit()
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        async with _write_queue(engine):
+            async with _transaction(session):
+                yield
+    else:
+        async with _transaction(session):
+            yield
+
+
+@asynccontextmanager
+async def _transaction(session: AsyncSession) -> AsyncIterator[None]:
+    await session.connection(execution_options={WRITE_OPTION: True})
+    try:
+        yield
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
+from vote.db.engine import write_transaction
 from vote.db.models import Account, Notification, Role, WebSession
 from vote.lib.http import read_cookie
 from vote.lib.security import new_token, token_digest
@@ -78,47 +79,52 @@ async def end_all_sessions(db: AsyncSession, account_id: int) -> None:
 
 
 async def load_auth(db: AsyncSession, token: str, now: datetime, settings: Settings) -> AuthContext | None:
-    """Resolve a cookie token to an AuthContext, enforcing the idle and absolute timeouts."""
+    """Resolve a cookie token to an AuthContext, enforcing the idle and absolute timeouts.
+
+    One statement on every request: the session, its account, the roles (one row each) and the
+    unread count. ``last_seen_at`` is written at most once per ``TOUCH_INTERVAL``.
+    """
     digest = token_digest(token)
-    row = (
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.account_id == Account.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = (
         await db.execute(
-            select(WebSession, Account).join(Account, Account.id == WebSession.account_id).where(
-                WebSession.id_hash == digest
-            )
+            select(WebSession.created_at, WebSession.last_seen_at, Account.id, Account.login, Account.display_name,
+                   Account.is_operator, Account.is_active, Account.person_id, unread, Role.community_id, Role.role)
+            .join(Account, Account.id == WebSession.account_id)
+            .outerjoin(Role, Role.account_id == Account.id)
+            .where(WebSession.id_hash == digest)
         )
-    ).one_or_none()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    web_session, account = row
+    created_at, last_seen_at, account_id, login, display_name, is_operator, is_active, person_id, unread_count = (
+        rows[0][:9]
+    )
     idle = timedelta(minutes=settings.session_idle_minutes)
     absolute = timedelta(hours=settings.session_absolute_hours)
-    if not account.is_active or now - web_session.last_seen_at > idle or now - web_session.created_at > absolute:
-        await db.execute(delete(WebSession).where(WebSession.id_hash == digest))
-        await db.commit()
+    if not is_active or now - last_seen_at > idle or now - created_at > absolute:
+        async with write_transaction(db):
+            await db.execute(delete(WebSession).where(WebSession.id_hash == digest))
         return None
-    if now - web_session.last_seen_at > TOUCH_INTERVAL:
-        await db.execute(update(WebSession).where(WebSession.id_hash == digest).values(last_seen_at=now))
-        await db.commit()
+    if now - last_seen_at > TOUCH_INTERVAL:
+        async with write_transaction(db):
+            await db.execute(update(WebSession).where(WebSession.id_hash == digest).values(last_seen_at=now))
     roles: dict[int, set[str]] = {}
-    for community_id, role in (
-        await db.execute(select(Role.community_id, Role.role).where(Role.account_id == account.id))
-    ).all():
-        roles.setdefault(community_id, set()).add(role)
-    unread = (
-        await db.execute(
-            select(func.count(Notification.id)).where(
-                Notification.account_id == account.id, Notification.read_at.is_(None)
-            )
-        )
-    ).scalar_one()
+    for row in rows:
+        if row.community_id is not None:
+            roles.setdefault(row.community_id, set()).add(row.role)
     return AuthContext(
-        unread_notifications=unread,
-        account_id=account.id,
-        login=account.login,
-        display_name=account.display_name,
-        is_operator=account.is_operator,
+        unread_notifications=unread_count,
+        account_id=account_id,
+        login=login,
+        display_name=display_name,
+        is_operator=is_operator,
         session_hash=digest,
-        person_id=account.person_id,
+        person_id=person_id,
         roles={cid: frozenset(r) for cid, r in roles.items()},
     )
 

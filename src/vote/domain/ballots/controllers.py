@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.ballots.schemas import BallotInput
-from vote.domain.ballots.services import BallotService, CastResult, InvalidBallot, already_voted
+from vote.domain.ballots.services import AlreadyVoted, BallotService, InvalidBallot, already_voted
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.controllers import page
 from vote.lib.clock import Clock
@@ -77,16 +77,17 @@ class BallotController(Controller):
     async def cast(self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
                    auth: NamedDependency[AuthContext | None], ballot_service: NamedDependency[BallotService],
                    clock: NamedDependency[Clock], data: FormData) -> Template | Redirect:
-        """Step 3: cast; a retried form gets the same receipts, a second form the existing ones."""
+        """Step 3: cast, then the receipt page; a retried form gets the same receipts, a second form the
+        existing ones."""
         community = await community_for(db_session, slug, auth, "owner")
         assert auth is not None
         base = _base(slug, meeting_id)
         try:
-            result = await ballot_service.cast(community, meeting_id, auth, BallotInput.from_form(data), clock.now())
+            await ballot_service.cast(community, meeting_id, auth, BallotInput.from_form(data), clock.now())
         except InvalidBallot as invalid:
             return _form_again("ballots/ballot.html", invalid, base + "/ballot", 422, community=community)
-        if result.status == "already":
-            return self._already(result, community=community, form_member=None, form_action="")
+        except AlreadyVoted as already:
+            return self._already(already, community=community, form_member=None, form_action="")
         return Redirect(path=base + "/ballot?done=cast", status_code=303)
 
     @get("/paper", name="paper_ballot")
@@ -140,8 +141,8 @@ class BallotController(Controller):
                                                      BallotInput.from_form(data), clock.now())
         except InvalidBallot as invalid:
             return _form_again("ballots/ballot.html", invalid, base + "/paper", 422, community=community)
-        if result.status == "already":
-            return self._already(result, community=community, form_member=None, form_action="")
+        except AlreadyVoted as already:
+            return self._already(already, community=community, form_member=None, form_action="")
         return page("ballots/ballot.html", community=community, view=result.view, voted=[result.member],
                     form_member=None, form_action="", idempotency_key="", errors={}, ballot=None,
                     notice=_("The paper ballot was stored. Write the receipt codes on the paper ballot."),
@@ -158,8 +159,8 @@ class BallotController(Controller):
         return page(template, community=community, turnout=turnout)
 
     @staticmethod
-    def _already(result: CastResult, **context: Any) -> Template:
+    def _already(already: AlreadyVoted, **context: Any) -> Template:
         """The member had voted already: say so, with the existing receipts."""
-        return page("ballots/ballot.html", status_code=409, view=result.view, voted=[result.member],
+        return page("ballots/ballot.html", status_code=409, view=already.view, voted=[already.member],
                     idempotency_key="", errors={}, ballot=None, notice=already_voted(), notice_kind="error",
                     **context)

@@ -1,30 +1,44 @@
 """Casting ballots (online and paper) and live turnout.
 
 One ballot per member and motion is the database's ``UNIQUE(motion_id, member_id)``: every channel
-inserts through ``_insert_ballot``, one statement per ballot that also re-checks the voting window in
-SQL, so a ballot can only land while the meeting is open, whatever the page showed. All motions of
-one form go in one transaction (all or nothing). A retried form (same idempotency key) gets the same
-receipts back; a second form for a member who already voted gets the existing receipts and a clear
-message. Turnout is one aggregate query and never looks at a choice.
+inserts through ``_insert_form``, one ``INSERT ... SELECT`` for all motions of the form that also
+re-checks the voting window in SQL, so a ballot can only land while the meeting is open, whatever the
+page showed. All motions of one form go in one transaction (all or nothing), kept as short as the
+inserts themselves: on SQLite it holds the only write lock. A retried form (same idempotency key) gets
+the same receipts back; a second form for a member who already voted gets the existing receipts and a
+clear message. Turnout is one aggregate query and never looks at a choice.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Integer, String, case, func, insert, literal, or_, select
+from sqlalchemy import Insert, Integer, String, case, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vote.db.engine import begin_write
-from vote.db.models import Ballot, BallotSelection, Building, Community, Meeting, Member, Motion, UnitOwner
+from vote.db.engine import write_transaction
+from vote.db.models import (
+    Ballot,
+    BallotSelection,
+    Building,
+    Community,
+    Meeting,
+    Member,
+    Motion,
+    MotionOption,
+    Unit,
+    UnitOwner,
+)
 from vote.db.models.ballots import CHOICES, ELECTION
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
+from vote.domain.meetings.lifecycle import phase
 from vote.domain.meetings.scope import scoped_members, scoped_units
 from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
 from vote.lib.errors import UserError
@@ -37,6 +51,7 @@ RECEIPT_LENGTH = 10
 CAST_ATTEMPTS = 3
 
 Answer = str | tuple[int, ...]  # "yes"/"no"/"abstain", or the chosen candidate ids of an election
+CastStatus = Literal["cast", "replayed"]  # new ballots, or the same ballots again (a retried form)
 
 
 def new_receipt() -> str:
@@ -52,6 +67,38 @@ def already_voted() -> str:
 def choice_label(choice: str) -> str:
     """A question ballot's choice in plain words."""
     return {"yes": _("Yes, I agree"), "no": _("No, I disagree"), "abstain": _("I abstain")}[choice]
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """What checking an answer needs of a motion: its kind, its seats, its candidates in ballot order."""
+
+    motion_id: int
+    kind: str
+    seats: int | None
+    option_ids: tuple[int, ...]
+
+
+def check_answers(agenda: Sequence[AgendaItem], ballot: BallotInput) -> tuple[dict[int, Answer], dict[int, str]]:
+    """The form's answer to each motion, and a problem per motion that has none or a wrong one."""
+    answers: dict[int, Answer] = {}
+    errors: dict[int, str] = {}
+    for item in agenda:
+        values = [v for v in ballot.values(item.motion_id) if v]
+        if item.kind == "question":
+            if len(values) == 1 and values[0] in CHOICES:
+                answers[item.motion_id] = values[0]
+            else:
+                errors[item.motion_id] = _("Choose yes, no or abstain.")
+            continue
+        options = {str(o) for o in item.option_ids}
+        if any(v not in options for v in values) or len(set(values)) != len(values):
+            errors[item.motion_id] = _("Choose among the listed candidates.")
+        elif len(values) > (item.seats or 1):
+            errors[item.motion_id] = _("Choose at most {seats} candidates.").format(seats=item.seats)
+        else:
+            answers[item.motion_id] = tuple(o for o in item.option_ids if str(o) in values)
+    return answers, errors
 
 
 @dataclass(frozen=True)
@@ -154,11 +201,19 @@ class Review:
 
 @dataclass(frozen=True)
 class CastResult:
-    """The outcome of a cast: new ballots, the same ballots again (retry), or a member who had voted."""
+    """A stored form: new ballots or the same ballots again (retry), with the member's receipts."""
 
-    status: Literal["cast", "replayed", "already"]
+    status: CastStatus
     view: MeetingView
     member: VoterMember
+
+
+class AlreadyVoted(Exception):
+    """The member's ballots were already in (another form, a co-owner): shown with their receipts."""
+
+    def __init__(self, view: MeetingView, member: VoterMember) -> None:
+        super().__init__("already voted")
+        self.view, self.member = view, member
 
 
 class InvalidBallot(Exception):
@@ -235,12 +290,29 @@ class BallotService:
         return self._review(page, member, ballot)
 
     async def cast(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
-                   now: datetime) -> CastResult:
-        """Cast an owner's confirmed ballot for every motion of the meeting."""
-        page = await self.page(community, meeting_id, auth, now)
-        member = self._online_member(page, ballot)
-        review = self._review(page, member, ballot)
-        return await self.store(community, review, channel="online", actor_account_id=auth.account_id, now=now)
+                   now: datetime) -> CastStatus:
+        """Cast an owner's confirmed ballot for every motion of the meeting.
+
+        The usual cast reads twice (the meeting; its agenda with the visitor's right to vote for the
+        member) and writes once. Anything else goes through the whole ballot page, which refuses (not
+        open, not their unit, a wrong form) exactly as the confirmation step does.
+        """
+        meeting = await self.meetings.meeting(community, meeting_id)
+        agenda = None
+        if phase(meeting, now) == "open" and ballot.member_id is not None and auth.person_id is not None:
+            agenda = await self._agenda_for_voter(community, meeting, ballot.member_id, auth.person_id)
+        answers, errors = check_answers(agenda or [], ballot)
+        if not agenda or errors:
+            page = await self.page(community, meeting_id, auth, now)
+            review = self._review(page, self._online_member(page, ballot), ballot)
+            return (await self.store(community, review, channel="online", actor_account_id=auth.account_id,
+                                     now=now)).status
+        status = await self._insert_form(community, meeting.id, ballot.member_id, answers, ballot.idempotency_key,
+                                         channel="online", actor_account_id=auth.account_id, now=now)
+        if status == "already":
+            view = await self.meetings.view(community, meeting_id, now, drafts=False)
+            raise AlreadyVoted(view, (await self._members(community, view, [ballot.member_id]))[0])
+        return status
 
     # ----------------------------------------------------------------- paper ballots
 
@@ -371,114 +443,134 @@ class BallotService:
         return page, members[0]
 
     def _review(self, page: BallotPage, member: VoterMember, ballot: BallotInput) -> Review:
-        errors: dict[int, str] = {}
-        answers: dict[int, Answer] = {}
-        lines: list[ReviewLine] = []
-        for view in page.view.motions:
-            values = [v for v in ballot.values(view.motion.id) if v]
-            if view.motion.kind == "question":
-                if len(values) != 1 or values[0] not in CHOICES:
-                    errors[view.motion.id] = _("Choose yes, no or abstain.")
-                    continue
-                answers[view.motion.id] = values[0]
-                lines.append(ReviewLine(view, choice_label(values[0])))
-                continue
-            options = {str(o.id): o for o in view.options}
-            if any(v not in options for v in values) or len(set(values)) != len(values):
-                errors[view.motion.id] = _("Choose among the listed candidates.")
-                continue
-            if len(values) > (view.motion.seats or 1):
-                errors[view.motion.id] = _("Choose at most {seats} candidates.").format(seats=view.motion.seats)
-                continue
-            chosen = tuple(sorted((options[v] for v in values), key=lambda o: o.position))
-            answers[view.motion.id] = tuple(o.id for o in chosen)
-            text = "、".join(o.label for o in chosen) if chosen else _("No candidate chosen (I approve none of them)")
-            lines.append(ReviewLine(view, text))
+        agenda = [AgendaItem(v.motion.id, v.motion.kind, v.motion.seats, tuple(o.id for o in v.options))
+                  for v in page.view.motions]
+        answers, errors = check_answers(agenda, ballot)
         if errors:
             raise InvalidBallot(page, member, errors, ballot)
+        lines: list[ReviewLine] = []
+        for view in page.view.motions:
+            answer = answers[view.motion.id]
+            if isinstance(answer, str):
+                lines.append(ReviewLine(view, choice_label(answer)))
+                continue
+            labels = {o.id: o.label for o in view.options}
+            text = "、".join(labels[o] for o in answer) if answer else _("No candidate chosen (I approve none of them)")
+            lines.append(ReviewLine(view, text))
         return Review(view=page.view, member=member, lines=lines, answers=answers,
                       idempotency_key=ballot.idempotency_key)
 
     async def store(self, community: Community, review: Review, *, channel: str, actor_account_id: int,
                     now: datetime) -> CastResult:
         """Insert a confirmed ballot's rows in one write transaction; the database decides window and duplicates."""
-        meeting = review.view.meeting
         member_id = review.member.member_id
-        keys = {m.motion.id: f"{review.idempotency_key}:{member_id}:{m.motion.id}" for m in review.view.motions}
-        # The read model is a snapshot: detached, a rollback below cannot expire it under the page.
+        status = await self._insert_form(community, review.view.meeting.id, member_id, review.answers,
+                                         review.idempotency_key, channel=channel, actor_account_id=actor_account_id,
+                                         now=now)
+        member = (await self._members(community, review.view, [member_id]))[0]
+        if status == "already":
+            raise AlreadyVoted(review.view, member)
+        return CastResult(status=status, view=review.view, member=member)
+
+    async def _insert_form(self, community: Community, meeting_id: int, member_id: int, answers: dict[int, Answer],
+                           idempotency_key: str, *, channel: str, actor_account_id: int,
+                           now: datetime) -> Literal["cast", "replayed", "already"]:
+        """One form's ballots, all or nothing, in one short write transaction; "already" when the member had voted."""
+        keys = {motion_id: f"{idempotency_key}:{member_id}:{motion_id}" for motion_id in answers}
+        # What was read so far is a snapshot: detached, a rollback below cannot expire it under the caller.
         self.db.expunge_all()
         for _attempt in range(CAST_ATTEMPTS):
-            # Everything above was read in a read transaction; the write transaction only inserts.
-            await begin_write(self.db)
+            statement = self._ballot_insert(meeting_id, member_id, answers, keys, channel, actor_account_id, now)
             try:
-                for view in review.view.motions:
-                    answer = review.answers[view.motion.id]
-                    ballot_id = await self._insert_ballot(
-                        meeting, view.motion.id, member_id, answer if isinstance(answer, str) else ELECTION,
-                        channel, actor_account_id, keys[view.motion.id], now,
-                    )
-                    if ballot_id is None:
-                        await self.db.rollback()
+                async with write_transaction(self.db):
+                    landed = dict((await self.db.execute(statement)).tuples().all())
+                    if len(landed) != len(answers):
                         raise UserError(_("Voting is not open for this meeting."), 409)
-                    if not isinstance(answer, str) and answer:
-                        await self.db.execute(
-                            insert(BallotSelection), [{"ballot_id": ballot_id, "option_id": o} for o in answer]
+                    selections = [{"ballot_id": landed[motion_id], "option_id": option_id}
+                                  for motion_id, answer in answers.items() if not isinstance(answer, str)
+                                  for option_id in answer]
+                    if selections:
+                        await self.db.execute(insert(BallotSelection), selections)
+                    if channel != "online":
+                        await record(
+                            self.db, at=now, action="paper_ballot_entered", community_id=community.id,
+                            actor_account_id=actor_account_id, object_type="meeting", object_id=meeting_id,
+                            detail={"member_id": member_id, "motions": len(answers), "channel": channel},
                         )
-                if channel != "online":
-                    await record(
-                        self.db, at=now, action="paper_ballot_entered", community_id=community.id,
-                        actor_account_id=actor_account_id, object_type="meeting", object_id=meeting.id,
-                        detail={"member_id": member_id, "motions": len(review.view.motions), "channel": channel},
-                    )
-                await self.db.commit()
-                status: Literal["cast", "replayed", "already"] = "cast"
+                return "cast"
             except IntegrityError:
-                await self.db.rollback()
-                replayed = await self._ballots_by_key(list(keys.values()))
-                if len(replayed) == len(keys):
-                    status = "replayed"
-                elif await self._ballots_of(meeting, [member_id]):
-                    status = "already"
-                else:
-                    continue  # a receipt collided: draw new ones
-            members = await self._members(community, review.view, [member_id])
-            return CastResult(status=status, view=review.view, member=members[0])
+                if len(await self._ballots_by_key(list(keys.values()))) == len(keys):
+                    return "replayed"
+                if await self._ballots_of(meeting_id, [member_id]):
+                    return "already"
+                # Neither: a receipt collided; draw new ones.
         raise UserError(_("The ballot could not be stored. Please try again."), 503)
 
-    async def _insert_ballot(self, meeting: Meeting, motion_id: int, member_id: int, choice: str, channel: str,
-                             actor_account_id: int, key: str, now: datetime) -> int | None:
-        """INSERT ... SELECT ... WHERE the window is open: one statement, checked by the database."""
+    @staticmethod
+    def _ballot_insert(meeting_id: int, member_id: int, answers: dict[int, Answer], keys: dict[int, str],
+                       channel: str, actor_account_id: int, now: datetime) -> Insert:
+        """``INSERT ... SELECT`` one row per motion ``WHERE`` the window is open: checked by the database."""
         window_open = (
             select(Meeting.id)
-            .where(Meeting.id == meeting.id, Meeting.status == "noticed", Meeting.opens_at <= now,
+            .where(Meeting.id == meeting_id, Meeting.status == "noticed", Meeting.opens_at <= now,
                    Meeting.closes_at > now)
             .exists()
         )
-        source = select(
-            literal(motion_id, Integer()), literal(member_id, Integer()), literal(choice, String()),
-            literal(channel, String()), literal(now, Ballot.cast_at.type), literal(actor_account_id, Integer()),
-            literal(new_receipt(), String()), literal(key, String()),
-        ).where(window_open)
-        statement = (
+        rows = [
+            select(
+                literal(motion_id, Integer()), literal(member_id, Integer()),
+                literal(answer if isinstance(answer, str) else ELECTION, String()), literal(channel, String()),
+                literal(now, Ballot.cast_at.type), literal(actor_account_id, Integer()),
+                literal(new_receipt(), String()), literal(keys[motion_id], String()),
+            ).where(window_open)
+            for motion_id, answer in answers.items()
+        ]
+        return (
             insert(Ballot)
             .from_select(
                 [Ballot.motion_id, Ballot.member_id, Ballot.choice, Ballot.channel, Ballot.cast_at,
                  Ballot.cast_by_account_id, Ballot.receipt, Ballot.idempotency_key],
-                source,
+                rows[0] if len(rows) == 1 else union_all(*rows),
             )
-            .returning(Ballot.id)
+            .returning(Ballot.motion_id, Ballot.id)
         )
-        return (await self.db.execute(statement)).scalar_one_or_none()
+
+    async def _agenda_for_voter(self, community: Community, meeting: Meeting, member_id: int,
+                                person_id: int) -> list[AgendaItem] | None:
+        """The agenda to check a form against, if the person is the voter of this member in the meeting's
+        scope on its frozen register; None if not. One query."""
+        voter = (
+            scoped_units(meeting, community)
+            .join(Member, Member.id == Unit.member_id)
+            .where(Unit.member_id == member_id, Member.voter_person_id == person_id)
+            .exists()
+        )
+        rows = (
+            await self.db.execute(
+                select(Motion.id, Motion.kind, Motion.seats, MotionOption.id, voter)
+                .outerjoin(MotionOption, MotionOption.motion_id == Motion.id)
+                .where(Motion.meeting_id == meeting.id)
+                .order_by(Motion.position, MotionOption.position)
+            )
+        ).tuples().all()
+        if not rows or not rows[0][4]:
+            return None
+        agenda: dict[int, AgendaItem] = {}
+        for motion_id, kind, seats, option_id, _voter in rows:
+            item = agenda.get(motion_id) or AgendaItem(motion_id, kind, seats, ())
+            agenda[motion_id] = item if option_id is None else AgendaItem(
+                motion_id, kind, seats, (*item.option_ids, option_id))
+        return list(agenda.values())
 
     async def _ballots_by_key(self, keys: list[str]) -> list[Ballot]:
         return list((await self.db.execute(select(Ballot).where(Ballot.idempotency_key.in_(keys)))).scalars())
 
-    async def _ballots_of(self, meeting: Meeting, member_ids: list[int]) -> list[Ballot]:
+    async def _ballots_of(self, meeting_id: int, member_ids: list[int]) -> list[Ballot]:
         return list(
             (
                 await self.db.execute(
                     select(Ballot).join(Motion, Motion.id == Ballot.motion_id)
-                    .where(Motion.meeting_id == meeting.id, Ballot.member_id.in_(member_ids))
+                    .where(Motion.meeting_id == meeting_id, Ballot.member_id.in_(member_ids))
                 )
             ).scalars()
         )
@@ -522,7 +614,7 @@ class BallotService:
         """Members in scope with their unit labels and their ballots on this meeting, in agenda order."""
         labels = await self._unit_labels(community, view, member_ids)
         ballots: dict[int, list[Ballot]] = {}
-        for ballot in await self._ballots_of(view.meeting, [m for m in member_ids if m in labels]):
+        for ballot in await self._ballots_of(view.meeting.id, [m for m in member_ids if m in labels]):
             ballots.setdefault(ballot.member_id, []).append(ballot)
         ballot_ids = [b.id for bs in ballots.values() for b in bs if b.choice == ELECTION]
         chosen: dict[int, set[int]] = {}
