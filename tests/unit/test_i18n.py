@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from vote.lib import i18n
 
@@ -41,3 +42,16 @@ def test_gettext_follows_the_current_language() -> None:
         assert i18n.gettext("Log in") == "Log in"
     finally:
         i18n.current_language.reset(token)
+
+
+def test_a_message_in_several_area_catalogs_has_one_translation() -> None:
+    """Area catalogs are merged: a message translated twice differently would depend on merge order."""
+    translations: dict[str, dict[str, str]] = {}
+    for po in sorted((ROOT / "src/vote/locale/zh_CN/LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id:
+                    msgid = message.id if isinstance(message.id, str) else message.id[0]
+                    translations.setdefault(msgid, {})[po.name] = str(message.string)
+    conflicting = {msgid: found for msgid, found in translations.items() if len(set(found.values())) > 1}
+    assert not conflicting, f"translated differently in different catalogs: {conflicting}"
