@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vote.db.base import Base, IdMixin
@@ -21,9 +21,11 @@ class Ballot(IdMixin, Base):
         UniqueConstraint("motion_id", "member_id"),
         CheckConstraint("choice IN ('yes', 'no', 'abstain', 'election')", name="choice_valid"),
         CheckConstraint("channel IN ('online', 'paper', 'proxy')", name="channel_valid"),
+        # The tally reads a motion's ballots in choice order from this index alone (covering).
+        Index("ix_ballot_motion_choice_member", "motion_id", "choice", "member_id"),
     )
 
-    motion_id: Mapped[int] = mapped_column(ForeignKey("motion.id", ondelete="RESTRICT"), index=True)
+    motion_id: Mapped[int] = mapped_column(ForeignKey("motion.id", ondelete="RESTRICT"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"), index=True)
     choice: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(8), default="online")

@@ -41,12 +41,17 @@ class Person(IdMixin, Base):
 
 
 class Member(IdMixin, Base):
-    """A voting member: one head, the area of all its units (RULES.md, "Counting members")."""
+    """A voting member: one head, the area of all its units (RULES.md, "Counting members").
+
+    ``parking_area_centi`` is the part of that area in parking spaces, so that a whole-community
+    tally reads members alone whether or not the community counts parking spaces.
+    """
 
     __tablename__ = "member"
     __table_args__ = (
         UniqueConstraint("register_version_id", "key"),
         CheckConstraint("area_centi > 0", name="area_positive"),
+        CheckConstraint("parking_area_centi >= 0 AND parking_area_centi <= area_centi", name="parking_area_within"),
     )
 
     register_version_id: Mapped[int] = mapped_column(
@@ -55,6 +60,7 @@ class Member(IdMixin, Base):
     key: Mapped[str] = mapped_column(String(32))
     developer: Mapped[bool] = mapped_column(default=False)
     area_centi: Mapped[int]
+    parking_area_centi: Mapped[int] = mapped_column(default=0, server_default="0")
     voter_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
 

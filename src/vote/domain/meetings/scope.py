@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, func, select
 
-from vote.db.models import Community, Meeting, Unit
+from vote.db.models import Community, Meeting, Member, Unit
 
 
 def scope_building_ids(scope: dict | None) -> list[int]:
@@ -37,9 +37,25 @@ def scoped_units(meeting: Meeting, community: Community, register_version_id: in
     return query
 
 
-def scoped_members(meeting: Meeting, community: Community, register_version_id: int | None = None) -> Select:
-    """One row per member in scope: ``member_id`` and its ``area_centi`` in scope."""
-    units = scoped_units(meeting, community, register_version_id).subquery()
-    return select(units.c.member_id.label("member_id"), func.sum(units.c.area_centi).label("area_centi")).group_by(
-        units.c.member_id
+def whole_community(meeting: Meeting) -> bool:
+    """True when the meeting's scope is the whole community (no building or unit list)."""
+    return not scope_building_ids(meeting.scope) and not scope_unit_ids(meeting.scope)
+
+
+def scoped_members(meeting: Meeting, community: Community, register_version_id: int | None = None, *,
+                   by_units: bool = False) -> Select:
+    """One row per member in scope: ``member_id`` and its ``area_centi`` in scope.
+
+    A whole-community scope reads the member table alone (its area, less its parking spaces when
+    they do not count: a member with only parking spaces is then out of scope); any other scope, or
+    ``by_units``, sums the units in scope. Both give the same rows
+    (tests/integration/results/test_scope_paths.py).
+    """
+    if by_units or not whole_community(meeting):
+        units = scoped_units(meeting, community, register_version_id).subquery()
+        return select(units.c.member_id.label("member_id"),
+                      func.sum(units.c.area_centi).label("area_centi")).group_by(units.c.member_id)
+    area = Member.area_centi if community.parking_counts else Member.area_centi - Member.parking_area_centi
+    return select(Member.id.label("member_id"), area.label("area_centi")).where(
+        Member.register_version_id == (register_version_id or meeting.register_version_id), area > 0
     )

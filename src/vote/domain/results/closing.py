@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, null, select, text, union_all
+from sqlalchemy import Integer, String, cast, func, literal, null, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,8 +41,9 @@ from vote.db.models import (
     MotionOption,
     MotionResult,
 )
+from vote.db.models.ballots import ELECTION
 from vote.domain.audit.services import record
-from vote.domain.meetings.scope import scoped_members
+from vote.domain.meetings.scope import scoped_members, whole_community
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import Count, Decision, RulesError, decide, decision_to_dict
@@ -80,35 +81,48 @@ def is_due(meeting: Meeting, now: datetime) -> bool:
     return meeting.status in OPEN_STATUSES and now >= meeting.closes_at
 
 
-async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, motion_id: int) -> Aggregate:
-    """Sum member area and count members by choice (and by selected candidate), in one statement."""
-    scoped = scoped_members(meeting, community).cte("scoped")
+async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, motion_id: int, *,
+                    by_units: bool = False) -> Aggregate:
+    """Count members and sum their area in scope: in total, by choice and by selected candidate.
+
+    One statement of three parts. The ballots are read from the covering index on (motion, choice,
+    member) and joined to their member's area in scope (``scoped_members``; ``by_units`` forces the
+    unit-by-unit sum a partial scope uses, for the tests that compare the two).
+    """
+    members = scoped_members(meeting, community, by_units=by_units)
+    # The member table alone is inlined into each part (a primary-key join); a unit sum is computed once.
+    scoped = members.subquery("scoped") if not by_units and whole_community(meeting) else members.cte("scoped")
+    no_option = cast(null(), Integer)
+    total = select(literal("total").label("part"), cast(null(), String).label("choice"), no_option.label("option_id"),
+                   func.count().label("heads"), func.sum(scoped.c.area_centi).label("area")).select_from(scoped)
     by_choice = (
-        select(Ballot.choice, cast(null(), Integer).label("option_id"), func.count().label("heads"),
-               func.sum(scoped.c.area_centi).label("area"))
-        .select_from(scoped.outerjoin(Ballot, and_(Ballot.member_id == scoped.c.member_id,
-                                                   Ballot.motion_id == motion_id)))
+        select(literal("choice"), Ballot.choice, no_option, func.count(), func.sum(scoped.c.area_centi))
+        .select_from(Ballot)
+        .join(scoped, scoped.c.member_id == Ballot.member_id)
+        .where(Ballot.motion_id == motion_id)
         .group_by(Ballot.choice)
     )
     by_option = (
-        select(Ballot.choice, BallotSelection.option_id, func.count(), func.sum(scoped.c.area_centi))
-        .select_from(scoped.join(Ballot, and_(Ballot.member_id == scoped.c.member_id, Ballot.motion_id == motion_id,
-                                              Ballot.choice == "election"))
-                     .join(BallotSelection, BallotSelection.ballot_id == Ballot.id))
+        select(literal("option"), Ballot.choice, BallotSelection.option_id, func.count(),
+               func.sum(scoped.c.area_centi))
+        .select_from(Ballot)
+        .join(scoped, scoped.c.member_id == Ballot.member_id)
+        .join(BallotSelection, BallotSelection.ballot_id == Ballot.id)
+        .where(Ballot.motion_id == motion_id, Ballot.choice == ELECTION)
         .group_by(Ballot.choice, BallotSelection.option_id)
     )
-    total = ZERO
+    counts = ZERO
     choices: dict[str, Count] = {}
     options: dict[int, Count] = {}
-    for choice, option_id, heads, area in (await db.execute(union_all(by_choice, by_option))).all():
+    for part, choice, option_id, heads, area in (await db.execute(union_all(total, by_choice, by_option))).all():
         count = Count(int(area or 0), int(heads))
-        if option_id is not None:
-            options[int(option_id)] = count
-            continue
-        total += count
-        if choice is not None:
+        if part == "total":
+            counts = count
+        elif part == "choice":
             choices[choice] = count
-    return Aggregate(total=total, by_choice=choices, by_option=options)
+        else:
+            options[int(option_id)] = count
+    return Aggregate(total=counts, by_choice=choices, by_option=options)
 
 
 def count_record(count: Count) -> dict[str, int]:

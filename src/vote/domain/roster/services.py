@@ -171,13 +171,15 @@ class RosterService:
         # Core executemany inserts, then one query back for the ids: the ORM would insert row by row.
         members: list[dict[str, Any]] = []
         member_of_unit: dict[str, str] = {}
+        parking_area = {row.label: row.area_centi for row in rows if row.kind == "parking"}
         for group in grouped:
             owner_ids = {persons[digest] for digest in group.owners}
             voter = previous_voters.get(group.key)
             if voter not in owner_ids:
                 voter = next(iter(owner_ids)) if len(owner_ids) == 1 else None
             members.append({"register_version_id": version.id, "key": group.key, "developer": group.developer,
-                            "area_centi": group.area_centi, "voter_person_id": voter})
+                            "area_centi": group.area_centi, "voter_person_id": voter,
+                            "parking_area_centi": sum(parking_area.get(label, 0) for label in group.unit_ids)})
             member_of_unit.update((label, group.key) for label in group.unit_ids)
         await self.db.execute(insert(Member), members)
         member_ids = dict(
