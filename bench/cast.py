@@ -14,7 +14,10 @@ In the same run, the database's raw durable commit rate is measured as the ceili
 single-row ``INSERT`` + ``COMMIT`` on one connection to the same database with the same settings
 (SQLite: WAL, synchronous=FULL; PostgreSQL: fsync on), once before and once after the casts (fsync
 latency on virtual disks is noisy); ``ceiling_per_s`` is their mean and ``ratio`` = cast throughput /
-ceiling.
+ceiling. A second baseline is the server's request floor: right after the casts, every logged-in voter
+requests ``GET /healthz`` once at the same concurrency (the same middleware, session lookup and HTTP
+client, no handler work); ``floor_per_s`` and ``ratio_to_floor`` = cast throughput / floor show how much
+of the cost is the cast itself and how much is serving any request in this stack.
 
 Printed: one line per database, then ONE JSON object on the last line with ``throughput_per_s``,
 ``p50_ms``, ``p95_ms``, ``p99_ms``, ``ceiling_per_s`` and ``ratio`` at the top level (the SQLite run,
@@ -278,6 +281,21 @@ async def cast_all(seeded: Seeded, clients: list[httpx.AsyncClient], concurrency
     return CastRun(latencies, time.perf_counter() - start, errors)
 
 
+async def floor_all(clients: list[httpx.AsyncClient], concurrency: int) -> float:
+    """The server's request floor: every logged-in voter requests ``GET /healthz`` once (same
+    concurrency, same middleware and session lookup, no handler work); returns requests per second."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(client: httpx.AsyncClient) -> None:
+        async with gate:
+            response = await client.get("/healthz")
+        response.raise_for_status()
+
+    start = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one(c) for c in clients)), PHASE_TIMEOUT_S)
+    return len(clients) / (time.perf_counter() - start)
+
+
 async def count_ballots(settings: Settings, motion_id: int) -> int:
     """How many ballots the database holds for the motion."""
     database = Database.from_settings(settings)
@@ -364,15 +382,16 @@ def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: floa
         seeded = asyncio.run(seed(settings, voters))
         ceilings = [measure_ceiling(kind, settings, workdir, ceiling_seconds)]
         with server(settings, workdir) as (url, process):
-            async def load() -> tuple[CastRun, float | None]:
+            async def load() -> tuple[CastRun, float, float | None]:
                 clients = await log_in_all(url, seeded.voters)
                 try:
                     run = await cast_all(seeded, clients, concurrency)
+                    floor = await floor_all(clients, concurrency)
                 finally:
                     await asyncio.gather(*(c.aclose() for c in clients))
-                return run, peak_rss_mib(process.pid)
+                return run, floor, peak_rss_mib(process.pid)
 
-            run, server_peak = asyncio.run(load())
+            run, floor, server_peak = asyncio.run(load())
         stored = asyncio.run(count_ballots(settings, seeded.motion_id))
         ceilings.append(measure_ceiling(kind, settings, workdir, ceiling_seconds))
         ceiling = sum(ceilings) / len(ceilings)
@@ -389,6 +408,8 @@ def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: floa
             "ceiling_per_s": round(ceiling, 1),
             "ceiling_samples_per_s": [round(c, 1) for c in ceilings],
             "ratio": round(throughput / ceiling, 3),
+            "floor_per_s": round(floor, 1),
+            "ratio_to_floor": round(throughput / floor, 3),
             "server_peak_rss_mib": server_peak,
             "first_errors": run.errors[:3],
         }
@@ -433,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind:>8}: {figures['ballots']} ballots by {figures['concurrency']} concurrent voters: "
               f"{figures['throughput_per_s']}/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
               f"p99 {figures['p99_ms']} ms; durable commit ceiling {figures['ceiling_per_s']}/s, "
-              f"ratio {figures['ratio']}; {figures['stored']} stored, {figures['errors']} errors; "
+              f"ratio {figures['ratio']}; request floor (GET /healthz, logged in) {figures['floor_per_s']}/s, "
+              f"ratio {figures['ratio_to_floor']}; {figures['stored']} stored, {figures['errors']} errors; "
               f"server peak RSS {figures['server_peak_rss_mib']} MiB", flush=True)
 
     headline = results.get("sqlite") or next(iter(results.values()), {})
