@@ -30,8 +30,9 @@ test: $(STAMP)  ## run the whole test suite (SQLite, PostgreSQL, browser)
 serve: $(STAMP)  ## migrate and serve with the VOTE_* settings of the environment
 	$(BIN)/vote serve --migrate
 
-bench: $(STAMP)  ## run the benchmarks (they print their figures)
+bench: $(STAMP)  ## run the benchmarks (they print their figures; PostgreSQL sections need its binaries)
 	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/cast.py
 
 vendor:  ## re-fetch the pinned front-end files from the npm registry and check them
 	rm -rf build/vendor && mkdir -p build/vendor
