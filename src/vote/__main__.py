@@ -101,6 +101,35 @@ def cmd_tally(args: argparse.Namespace) -> int:
     return tally_main([args.file])
 
 
+def cmd_notifications(args: argparse.Namespace) -> int:
+    """Deliver the outbox: e-mail and SMS still pending (for cron; pages deliver after each request)."""
+    from datetime import timedelta
+
+    from vote.db.engine import Database
+    from vote.domain.notifications.senders import senders_for
+    from vote.domain.notifications.services import Delivery
+    from vote.lib.aio import run_sync
+    from vote.lib.clock import Clock
+
+    settings = _settings()
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            delivery = Delivery(sessionmaker=database.sessionmaker, senders=senders_for(settings),
+                                base_url=settings.base_url, language=settings.default_language,
+                                clock=Clock(offset=timedelta(seconds=settings.clock_offset_seconds)))
+            sent, failed = await delivery.drain()
+        finally:
+            await database.dispose()
+        print(f"notifications: {sent} sent, {failed} failed")
+        if failed:
+            print("vote notifications deliver: some messages could not be sent; see the log", file=sys.stderr)
+        return 1 if failed else 0
+
+    return run_sync(run())
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the audit log's hash chain."""
     from vote.db.engine import Database
@@ -223,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     meetings = sub.add_parser("meetings", help="meeting maintenance (run close-due from cron)")
     meetings.add_argument("action", choices=["close-due"], help="close every meeting whose voting window has ended")
     meetings.set_defaults(func=cmd_meetings)
+
+    notifications = sub.add_parser("notifications", help="the notification outbox (run deliver from cron)")
+    notifications.add_argument("action", choices=["deliver"], help="send the e-mail and SMS still pending")
+    notifications.set_defaults(func=cmd_notifications)
 
     community = sub.add_parser("community", help="create communities")
     community_sub = community.add_subparsers(dest="action", required=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
+from tests.conftest import TEST_SECRET
 from tests.integration.meetings.conftest import Login, login, world  # noqa: F401 - shared fixtures
 from tests.support.factories import VotingWorld, db_session
 from tests.support.http import post_form
+from vote.__main__ import main
 from vote.db.engine import Database, begin_write
 from vote.db.models import Notification
 from vote.domain.notifications.senders import LogSmsSender, Senders, SmtpEmailSender, smtp_sender
@@ -178,3 +181,25 @@ async def test_smtp_sender_delivers_a_plain_text_mail(smtp_server: tuple[int, li
     message = received[0].decode()
     assert "To: wang1@example.org" in message and "From: vote@example.org" in message
     assert "Subject: =?utf-8?" in message  # the Chinese subject is encoded, not mangled
+
+
+async def test_the_deliver_command_sends_what_is_pending_once(
+    app: Litestar, world: VotingWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture, tmp_path: Path,
+) -> None:
+    """``vote notifications deliver`` (cron): the log SMS sender gets each formal notice, masked, once."""
+    await queue(app, [world.owner.account_id, world.owner2.account_id], "notice", "会议通知：更换电梯")
+    for name, value in {"VOTE_DATABASE_URL": app.state.settings.database_url, "VOTE_SECRET_KEY": TEST_SECRET,
+                        "VOTE_ENV": "test", "VOTE_DATA_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("VOTE_SMTP_HOST", raising=False)
+    capsys.readouterr()
+    with caplog.at_level(logging.INFO, logger="vote.notifications"):
+        assert await asyncio.to_thread(main, ["notifications", "deliver"]) == 0
+    assert "notifications: 2 sent, 0 failed" in capsys.readouterr().out
+    assert caplog.text.count("会议通知：更换电梯") == 2 and "****" in caplog.text
+    async with db_session(app) as db:
+        statuses = {(n.sms_status, n.email_status) for n in (await db.execute(select(Notification))).scalars()}
+    assert statuses == {("sent", "off")}  # no SMTP configured: e-mail is off, not pending forever
+    assert await asyncio.to_thread(main, ["notifications", "deliver"]) == 0
+    assert "notifications: 0 sent, 0 failed" in capsys.readouterr().out

@@ -162,6 +162,19 @@ class Delivery:
             logger.exception("notification delivery failed")
             return 0
 
+    async def drain(self) -> tuple[int, int]:
+        """Deliver everything pending, batch after batch (``vote notifications deliver``): (sent, failed).
+
+        Unlike ``run`` it lets errors of the database through: a cron job should fail loudly.
+        """
+        sent = failed = 0
+        while claimed := await self._claim(DELIVERY_BATCH):
+            outcomes = [(item, await self._send(item)) for item in claimed]
+            await self._finish(outcomes)
+            delivered = sum(1 for _item, ok in outcomes if ok)
+            sent, failed = sent + delivered, failed + len(outcomes) - delivered
+        return sent, failed
+
     async def _claim(self, limit: int) -> list[Outgoing]:
         async with self.sessionmaker() as db:
             pending = (
