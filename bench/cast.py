@@ -236,7 +236,9 @@ def peak_rss_mib(pid: int) -> float | None:
 
 async def log_in(url: str, voter: Voter) -> httpx.AsyncClient:
     """A client with the voter's session and CSRF cookies (password + TOTP over HTTP)."""
-    client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S)
+    # uvicorn closes a connection idle for 5 s; a client reusing it at that moment would see the server
+    # hang up, so clients drop idle connections first and reconnect, as a phone would.
+    client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=httpx.Limits(keepalive_expiry=4.0))
     await client.get("/login")
     response = await client.post("/login", data={
         "login": voter.login, "password": PASSWORD, "code": pyotp.TOTP(voter.secret).now(), "next": "/",

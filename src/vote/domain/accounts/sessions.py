@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
@@ -78,6 +78,21 @@ async def end_all_sessions(db: AsyncSession, account_id: int) -> None:
     await db.execute(delete(WebSession).where(WebSession.account_id == account_id))
 
 
+# Built once: constructing a statement and its cache key costs about as much as running it.
+_UNREAD = (
+    select(func.count(Notification.id))
+    .where(Notification.account_id == Account.id, Notification.read_at.is_(None))
+    .scalar_subquery()
+)
+_AUTH_QUERY = (
+    select(WebSession.created_at, WebSession.last_seen_at, Account.id, Account.login, Account.display_name,
+           Account.is_operator, Account.is_active, Account.person_id, _UNREAD, Role.community_id, Role.role)
+    .join(Account, Account.id == WebSession.account_id)
+    .outerjoin(Role, Role.account_id == Account.id)
+    .where(WebSession.id_hash == bindparam("digest"))
+)
+
+
 async def load_auth(db: AsyncSession, token: str, now: datetime, settings: Settings) -> AuthContext | None:
     """Resolve a cookie token to an AuthContext, enforcing the idle and absolute timeouts.
 
@@ -85,20 +100,7 @@ async def load_auth(db: AsyncSession, token: str, now: datetime, settings: Setti
     unread count. ``last_seen_at`` is written at most once per ``TOUCH_INTERVAL``.
     """
     digest = token_digest(token)
-    unread = (
-        select(func.count(Notification.id))
-        .where(Notification.account_id == Account.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    rows = (
-        await db.execute(
-            select(WebSession.created_at, WebSession.last_seen_at, Account.id, Account.login, Account.display_name,
-                   Account.is_operator, Account.is_active, Account.person_id, unread, Role.community_id, Role.role)
-            .join(Account, Account.id == WebSession.account_id)
-            .outerjoin(Role, Role.account_id == Account.id)
-            .where(WebSession.id_hash == digest)
-        )
-    ).all()
+    rows = (await db.execute(_AUTH_QUERY, {"digest": digest})).all()
     if not rows:
         return None
     created_at, last_seen_at, account_id, login, display_name, is_operator, is_active, person_id, unread_count = (

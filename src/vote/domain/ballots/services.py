@@ -11,13 +11,14 @@ clear message. Turnout is one aggregate query and never looks at a choice.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Insert, Integer, String, case, func, insert, literal, or_, select, union_all
+from sqlalchemy import Insert, Integer, String, bindparam, case, func, insert, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -244,6 +245,38 @@ class Turnout:
     participated: Count
     lines: list[QuorumLine]
     at: datetime
+
+
+@functools.lru_cache(maxsize=32)
+def _ballot_insert_statement(rows: int) -> Insert:
+    """``INSERT ... SELECT`` of ``rows`` ballots ``WHERE`` the meeting's window is open: checked by the
+    database in the same statement. Built once per agenda length (building it costs like running it)."""
+    now = bindparam("now", type_=Ballot.cast_at.type)
+    window_open = (
+        select(Meeting.id)
+        .where(Meeting.id == bindparam("meeting_id", type_=Integer()), Meeting.status == "noticed",
+               Meeting.opens_at <= now, Meeting.closes_at > now)
+        .exists()
+    )
+    selects = [
+        select(
+            bindparam(f"motion_{index}", type_=Integer()), bindparam("member_id", type_=Integer()),
+            bindparam(f"choice_{index}", type_=String()), bindparam("channel", type_=String()), now,
+            bindparam("actor", type_=Integer()), bindparam(f"receipt_{index}", type_=String()),
+            bindparam(f"key_{index}", type_=String()),
+        ).where(window_open)
+        for index in range(rows)
+    ]
+    table = Ballot.__table__  # a Core insert: with an ORM entity, a parameter dict would mean a bulk insert
+    return (
+        insert(table)
+        .from_select(
+            ["motion_id", "member_id", "choice", "channel", "cast_at", "cast_by_account_id", "receipt",
+             "idempotency_key"],
+            selects[0] if rows == 1 else union_all(*selects),
+        )
+        .returning(table.c.motion_id, table.c.id)
+    )
 
 
 class BallotService:
@@ -480,10 +513,11 @@ class BallotService:
         # What was read so far is a snapshot: detached, a rollback below cannot expire it under the caller.
         self.db.expunge_all()
         for _attempt in range(CAST_ATTEMPTS):
-            statement = self._ballot_insert(meeting_id, member_id, answers, keys, channel, actor_account_id, now)
+            statement, params = self._ballot_insert(meeting_id, member_id, answers, keys, channel, actor_account_id,
+                                                    now)
             try:
                 async with write_transaction(self.db):
-                    landed = dict((await self.db.execute(statement)).tuples().all())
+                    landed = dict((await self.db.execute(statement, params)).tuples().all())
                     if len(landed) != len(answers):
                         raise UserError(_("Voting is not open for this meeting."), 409)
                     selections = [{"ballot_id": landed[motion_id], "option_id": option_id}
@@ -508,32 +542,14 @@ class BallotService:
 
     @staticmethod
     def _ballot_insert(meeting_id: int, member_id: int, answers: dict[int, Answer], keys: dict[int, str],
-                       channel: str, actor_account_id: int, now: datetime) -> Insert:
-        """``INSERT ... SELECT`` one row per motion ``WHERE`` the window is open: checked by the database."""
-        window_open = (
-            select(Meeting.id)
-            .where(Meeting.id == meeting_id, Meeting.status == "noticed", Meeting.opens_at <= now,
-                   Meeting.closes_at > now)
-            .exists()
-        )
-        rows = [
-            select(
-                literal(motion_id, Integer()), literal(member_id, Integer()),
-                literal(answer if isinstance(answer, str) else ELECTION, String()), literal(channel, String()),
-                literal(now, Ballot.cast_at.type), literal(actor_account_id, Integer()),
-                literal(new_receipt(), String()), literal(keys[motion_id], String()),
-            ).where(window_open)
-            for motion_id, answer in answers.items()
-        ]
-        return (
-            insert(Ballot)
-            .from_select(
-                [Ballot.motion_id, Ballot.member_id, Ballot.choice, Ballot.channel, Ballot.cast_at,
-                 Ballot.cast_by_account_id, Ballot.receipt, Ballot.idempotency_key],
-                rows[0] if len(rows) == 1 else union_all(*rows),
-            )
-            .returning(Ballot.motion_id, Ballot.id)
-        )
+                       channel: str, actor_account_id: int, now: datetime) -> tuple[Insert, dict[str, Any]]:
+        """The form's ``INSERT ... SELECT`` and its parameters: one row per motion, in agenda order."""
+        params: dict[str, Any] = {"meeting_id": meeting_id, "member_id": member_id, "channel": channel, "now": now,
+                                  "actor": actor_account_id}
+        for index, (motion_id, answer) in enumerate(answers.items()):
+            params.update({f"motion_{index}": motion_id, f"choice_{index}": answer if isinstance(answer, str)
+                           else ELECTION, f"receipt_{index}": new_receipt(), f"key_{index}": keys[motion_id]})
+        return _ballot_insert_statement(len(answers)), params
 
     async def _agenda_for_voter(self, community: Community, meeting: Meeting, member_id: int,
                                 person_id: int) -> list[AgendaItem] | None:

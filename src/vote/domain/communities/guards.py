@@ -7,11 +7,13 @@ loads objects *through* that community id, so an id from another community is si
 from __future__ import annotations
 
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.models import Community
 from vote.domain.accounts.sessions import AuthContext
+
+_BY_SLUG = select(Community).where(Community.slug == bindparam("slug"))  # built once: it runs on most requests
 
 
 async def community_for(db: AsyncSession, slug: str, auth: AuthContext | None, *roles: str) -> Community:
@@ -19,7 +21,7 @@ async def community_for(db: AsyncSession, slug: str, auth: AuthContext | None, *
 
     Unknown slug: 404. Anonymous: 401 (the login page). Wrong role: 403.
     """
-    community = (await db.execute(select(Community).where(Community.slug == slug))).scalar_one_or_none()
+    community = (await db.execute(_BY_SLUG, {"slug": slug})).scalar_one_or_none()
     if community is None:
         raise NotFoundException()
     if not roles:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,11 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_CANDIDATES = 50
+
+
+# Built once (it runs on every meeting page and every cast): a statement's cache key costs like a query.
+_MEETING_IN_COMMUNITY = select(Meeting).where(Meeting.id == bindparam("meeting_id"),
+                                              Meeting.community_id == bindparam("community_id"))
 
 
 def local_input(moment: datetime) -> str:
@@ -162,9 +167,7 @@ class MeetingService:
     async def meeting(self, community: Community, meeting_id: int) -> Meeting:
         """The meeting with this id *in this community* (another community's id is not found)."""
         meeting = (
-            await self.db.execute(
-                select(Meeting).where(Meeting.id == meeting_id, Meeting.community_id == community.id)
-            )
+            await self.db.execute(_MEETING_IN_COMMUNITY, {"meeting_id": meeting_id, "community_id": community.id})
         ).scalar_one_or_none()
         if meeting is None:
             raise UserError(_("This meeting does not exist."), 404)
