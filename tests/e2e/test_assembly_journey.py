@@ -16,13 +16,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from tests.e2e.conftest import PHONE, LiveServer
-from tests.e2e.test_voting import _log_in
+from tests.e2e.test_voting import log_in_phone, open_meeting
 from vote.config import Settings
 from vote.db.engine import Database, begin_write
-from vote.db.models import Account, Ballot, BallotSelection, Community, Meeting, Member, Motion, MotionOption
+from vote.db.models import Account, Ballot, BallotSelection, Meeting, Member, Motion, MotionOption
 from vote.demo.seed import DEMO_SLUG
-from vote.domain.meetings.schemas import MeetingForm, MotionForm
-from vote.domain.meetings.services import MeetingService, local_input
+from vote.domain.meetings.schemas import MotionForm
+from vote.domain.meetings.services import local_input
 from vote.lib.aio import run_sync
 from vote.lib.clock import Clock
 
@@ -35,7 +35,7 @@ def _open_context(browser, live_server: LiveServer, login: str):  # noqa: ANN001
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    _log_in(page, live_server, login)
+    log_in_phone(page, live_server, login)
     return context, page
 
 
@@ -72,31 +72,6 @@ async def _other_members_vote(database_url: str, meeting_id: int) -> int:
         await database.dispose()
 
 
-async def _thin_meeting(database_url: str) -> int:
-    """A second meeting, published and open, with one ordinary matter."""
-    database = Database.from_settings(Settings(database_url=database_url))
-    now = Clock().now()
-    try:
-        async with database.sessionmaker() as db:
-            community = (await db.execute(select(Community).where(Community.slug == DEMO_SLUG))).scalar_one()
-            committee = dict((await db.execute(select(Account.login, Account.id)
-                                               .where(Account.login.in_(("committee1", "committee2"))))).all())
-            service = MeetingService(db)
-            start = now + timedelta(days=community.notice_days + 1)
-            meeting = await service.create_meeting(
-                community, MeetingForm(title="临时会议：更换垃圾桶", opens_at=local_input(start),
-                                       closes_at=local_input(start + timedelta(days=community.voting_days_min))),
-                committee["committee1"], now)
-            await service.add_motion(community, meeting.id, MotionForm(title="更换垃圾桶", matter="9"),
-                                     committee["committee1"], now)
-            for login in ("committee1", "committee2"):
-                await service.approve_publication(community, meeting.id, committee[login], now)
-            await service.demo_open_now(community, meeting.id, committee["committee1"], Clock().now())
-            return meeting.id
-    finally:
-        await database.dispose()
-
-
 async def _end_voting(database_url: str, meeting_ids: list[int]) -> None:
     """Time passes: the voting windows ended a minute ago."""
     database = Database.from_settings(Settings(database_url=database_url))
@@ -126,7 +101,7 @@ def _vote(page, live_server: LiveServer, meeting_id: int, choice: str, candidate
 
 def test_from_the_committee_draft_to_the_public_result(live_server: LiveServer, browser, phone) -> None:  # noqa: ANN001
     # Committee member 1 drafts the meeting and its two motions on a phone.
-    _log_in(phone, live_server, "committee1")
+    log_in_phone(phone, live_server, "committee1")
     phone.goto(f"{live_server.url}/c/{DEMO_SLUG}/meetings/new")
     start = Clock().now() + timedelta(days=16)
     phone.locator("input[name=title]").fill("全流程演示会议")
@@ -173,7 +148,8 @@ def test_from_the_committee_draft_to_the_public_result(live_server: LiveServer, 
 
     others = run_sync(_other_members_vote(live_server.database_url, meeting_id))
     assert others > 10
-    thin_id = run_sync(_thin_meeting(live_server.database_url))
+    thin_id = run_sync(open_meeting(live_server.database_url, "临时会议：更换垃圾桶",
+                                    (MotionForm(title="更换垃圾桶", matter="9"),)))
 
     # Two owners vote on their phones, in both meetings.
     for login, choice, candidate in (("owner", "同意", "孙丽"), ("owner2", "反对", "周强")):

@@ -20,8 +20,13 @@ from vote.lib.aio import run_sync
 from vote.lib.clock import Clock
 
 
-async def _open_meeting(database_url: str) -> int:
+async def open_meeting(database_url: str, title: str = "手机投票演示会议",
+                       motions: tuple[MotionForm, ...] | None = None) -> int:
     """Draft, approve (two committee members) and open a meeting in the live server's database."""
+    motions = motions or (
+        MotionForm(title="更换小区监控系统", body_md="预算 **12 万元**。", matter="5"),
+        MotionForm(title="增补业委会委员", matter="3", kind="election", seats="1", candidates="孙丽\n周强"),
+    )
     database = Database.from_settings(Settings(database_url=database_url))
     now = Clock().now()
     try:
@@ -32,15 +37,11 @@ async def _open_meeting(database_url: str) -> int:
             service = MeetingService(db)
             start = now + timedelta(days=community.notice_days + 1)
             meeting = await service.create_meeting(
-                community, MeetingForm(title="手机投票演示会议", opens_at=local_input(start),
+                community, MeetingForm(title=title, opens_at=local_input(start),
                                        closes_at=local_input(start + timedelta(days=community.voting_days_min))),
                 committee["committee1"], now)
-            await service.add_motion(community, meeting.id,
-                                     MotionForm(title="更换小区监控系统", body_md="预算 **12 万元**。", matter="5"),
-                                     committee["committee1"], now)
-            await service.add_motion(community, meeting.id,
-                                     MotionForm(title="增补业委会委员", matter="3", kind="election", seats="1",
-                                                candidates="孙丽\n周强"), committee["committee1"], now)
+            for motion in motions:
+                await service.add_motion(community, meeting.id, motion, committee["committee1"], now)
             for login in ("committee1", "committee2"):
                 await service.approve_publication(community, meeting.id, committee[login], now)
             await service.demo_open_now(community, meeting.id, committee["committee1"], Clock().now())
@@ -62,7 +63,7 @@ async def _ballots(database_url: str, meeting_id: int) -> list[tuple[str, str]]:
         await database.dispose()
 
 
-def _log_in(phone, live_server: LiveServer, login: str) -> None:  # noqa: ANN001
+def log_in_phone(phone, live_server: LiveServer, login: str) -> None:  # noqa: ANN001
     """Log in from the community page (the code of the current step; the next one if it was just used)."""
     secret = live_server.accounts[login].totp_secret
     for attempt in range(2):
@@ -81,8 +82,8 @@ def _log_in(phone, live_server: LiveServer, login: str) -> None:  # noqa: ANN001
 
 
 def test_owner_casts_a_ballot_in_three_taps(live_server: LiveServer, phone) -> None:  # noqa: ANN001
-    meeting_id = run_sync(_open_meeting(live_server.database_url))
-    _log_in(phone, live_server, "owner")
+    meeting_id = run_sync(open_meeting(live_server.database_url))
+    log_in_phone(phone, live_server, "owner")
     taps = 0
 
     phone.get_by_role("button", name="去投票").click()  # tap 1: open the meeting from the hub
