@@ -325,3 +325,20 @@ async def create_discussed_motion(
                              .values(published_at=None))
         await db.commit()
     return motion_id
+
+
+def past_window(app: Litestar) -> dict[str, datetime]:
+    """A voting window that ended a minute ago (for ``create_published_meeting``)."""
+    now = app.state.clock.now()
+    return {"opens_at": now - timedelta(days=7), "closes_at": now - timedelta(minutes=1)}
+
+
+async def stored_results(app: Litestar, meeting_id: int) -> dict[int, object]:
+    """The stored ``MotionResult`` of each motion of a meeting, by motion id."""
+    from vote.db.models import Motion, MotionResult
+
+    async with db_session(app) as db:
+        rows = await db.execute(
+            select(MotionResult).join(Motion, Motion.id == MotionResult.motion_id).where(Motion.meeting_id == meeting_id)
+        )
+        return {r.motion_id: r for r in rows.scalars()}

@@ -16,28 +16,14 @@ from tests.support.factories import (
     create_register,
     db_session,
     member_ids,
+    past_window,
     record_ballot,
+    stored_results,
     unit_row,
 )
-from vote.db.models import AuditEvent, Meeting, MotionResult
+from vote.db.models import AuditEvent, Meeting
 from vote.domain.results.closing import Aggregate, ClosingService, decide_election
 from vote.rules import Count
-
-
-def _past_window(app: Litestar) -> dict:
-    """A voting window that ended a minute ago."""
-    now = app.state.clock.now()
-    return {"opens_at": now - timedelta(days=7), "closes_at": now - timedelta(minutes=1)}
-
-
-async def _results(app: Litestar, meeting_id: int) -> dict[int, MotionResult]:
-    async with db_session(app) as db:
-        from vote.db.models import Motion
-
-        rows = await db.execute(
-            select(MotionResult).join(Motion, Motion.id == MotionResult.motion_id).where(Motion.meeting_id == meeting_id)
-        )
-        return {r.motion_id: r for r in rows.scalars()}
 
 
 async def _meeting(app: Litestar, meeting_id: int) -> Meeting:
@@ -63,7 +49,7 @@ async def test_closing_decides_special_ordinary_and_no_quorum_at_the_boundaries(
         MotionSpec("筹集维修资金", matter=6),
         MotionSpec("修改管理规约", matter=2),
         MotionSpec("选聘物业", matter=4),
-    ], **_past_window(app))
+    ], **past_window(app))
     special, ordinary, thin = meeting.motion_ids
     for member, choice in ((a, "yes"), (b, "yes"), (c, "yes"), (d, "no")):
         await record_ballot(app, special, member, choice)  # exactly 3/4 of area and heads: passes
@@ -75,7 +61,7 @@ async def test_closing_decides_special_ordinary_and_no_quorum_at_the_boundaries(
     page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
 
-    results = await _results(app, meeting.meeting_id)
+    results = await stored_results(app, meeting.meeting_id)
     assert {m: r.outcome for m, r in results.items()} == {special: "passed", ordinary: "failed", thin: "no-quorum"}
     tally = results[special].tally
     assert tally["total"] == {"area_centi": 40000, "heads": 4}
@@ -107,7 +93,7 @@ async def test_an_election_fills_at_most_k_seats_in_order_of_support(app: Litest
     m = [members[f"1号楼/10{i}"] for i in range(1, 7)]
     meeting = await create_published_meeting(app, community_id, version_id, [
         MotionSpec("选举业主委员会委员", matter=3, kind="election", seats=2, candidates=("甲", "乙", "丙", "丁")),
-    ], **_past_window(app))
+    ], **past_window(app))
     motion = meeting.motion_ids[0]
     a, b, c, _d = meeting.option_ids[motion]
     selections = {m[0]: (a, b), m[1]: (a, b), m[2]: (a, c), m[3]: (b, c), m[4]: (a, c), m[5]: (b, c)}
@@ -117,7 +103,7 @@ async def test_an_election_fills_at_most_k_seats_in_order_of_support(app: Litest
     page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
 
-    result = (await _results(app, meeting.meeting_id))[motion]
+    result = (await stored_results(app, meeting.meeting_id))[motion]
     assert result.outcome == "passed"
     tally = result.tally
     assert tally["kind"] == "election" and tally["seats"] == 2 and tally["elected"] == 2
@@ -167,14 +153,14 @@ async def test_a_building_scope_counts_only_that_buildings_units(app: Litestar, 
 
         building_1 = (await db.execute(select(Building.id).where(Building.name == "1号楼"))).scalar_one()
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("1号楼电梯改造", matter=7)],
-                                             scope={"building_ids": [building_1]}, **_past_window(app))
+                                             scope={"building_ids": [building_1]}, **past_window(app))
     motion = meeting.motion_ids[0]
     await record_ballot(app, motion, members["1号楼/101"], "yes")
     await record_ballot(app, motion, members["1号楼/102"], "yes")
     await record_ballot(app, motion, members["2号楼/102"], "no")  # outside the scope: not counted
 
     assert (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).status_code == 200
-    result = (await _results(app, meeting.meeting_id))[motion]
+    result = (await stored_results(app, meeting.meeting_id))[motion]
     assert result.tally["total"] == {"area_centi": 20000, "heads": 2}
     assert result.tally["participated"] == {"area_centi": 20000, "heads": 2}
     assert result.tally["no"] == {"area_centi": 0, "heads": 0}
@@ -194,13 +180,13 @@ async def test_parking_spaces_count_only_when_the_community_says_so(app: Litesta
         version_id = await create_register(app, community_id, rows)
         members = await member_ids(app, version_id)
         meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec(matter=1)],
-                                                 **_past_window(app))
+                                                 **past_window(app))
         motion = meeting.motion_ids[0]
         await record_ballot(app, motion, members["1号楼/101"], "yes")
         await record_ballot(app, motion, members["地下车库/P-002"], "no")
         async with db_session(app) as db:
             assert await ClosingService(db).close(meeting.meeting_id, app.state.clock.now(), trigger="test")
-        totals[slug] = (await _results(app, meeting.meeting_id))[motion].tally
+        totals[slug] = (await stored_results(app, meeting.meeting_id))[motion].tally
     assert totals["with-parking"]["total"] == {"area_centi": 22500, "heads": 3}
     assert totals["with-parking"]["yes"] == {"area_centi": 11250, "heads": 1}
     assert totals["with-parking"]["no"] == {"area_centi": 1250, "heads": 1}
@@ -213,7 +199,7 @@ async def test_parking_spaces_count_only_when_the_community_says_so(app: Litesta
 async def test_two_concurrent_closes_store_one_result_per_motion(app: Litestar) -> None:
     community_id, version_id, (a, b, c, d) = await _four_equal_members(app)
     meeting = await create_published_meeting(app, community_id, version_id,
-                                             [MotionSpec(matter=1), MotionSpec(matter=6)], **_past_window(app))
+                                             [MotionSpec(matter=1), MotionSpec(matter=6)], **past_window(app))
     for member in (a, b, c):
         await record_ballot(app, meeting.motion_ids[0], member, "yes")
     now = app.state.clock.now()
@@ -224,7 +210,7 @@ async def test_two_concurrent_closes_store_one_result_per_motion(app: Litestar) 
 
     outcomes = await asyncio.gather(close(), close(), close())
     assert sorted(outcomes) == [False, False, True]
-    assert len(await _results(app, meeting.meeting_id)) == 2
+    assert len(await stored_results(app, meeting.meeting_id)) == 2
     async with db_session(app) as db:
         closes = (await db.execute(select(func.count()).select_from(AuditEvent)
                                    .where(AuditEvent.action == "meeting_closed"))).scalar_one()
@@ -232,7 +218,7 @@ async def test_two_concurrent_closes_store_one_result_per_motion(app: Litestar) 
     # A later close (a page load, cron) changes nothing.
     async with db_session(app) as db:
         assert await ClosingService(db).close(meeting.meeting_id, now + timedelta(hours=1), trigger="test") is None
-    assert len(await _results(app, meeting.meeting_id)) == 2
+    assert len(await stored_results(app, meeting.meeting_id)) == 2
 
 
 async def test_a_meeting_still_open_is_not_closed_and_shows_no_result(app: Litestar, client: AsyncTestClient) -> None:
@@ -245,7 +231,7 @@ async def test_a_meeting_still_open_is_not_closed_and_shows_no_result(app: Lites
     assert "选聘物业" not in page.text and "通过" not in page.text
     assert (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/motions/{meeting.motion_ids[0]}/result.json")
             ).status_code == 404
-    assert await _results(app, meeting.meeting_id) == {}
+    assert await stored_results(app, meeting.meeting_id) == {}
     assert (await _meeting(app, meeting.meeting_id)).status == "noticed"
 
     app.state.clock.advance(timedelta(days=2))  # the window (closing in a day) has now ended
@@ -257,6 +243,6 @@ async def test_a_meeting_still_open_is_not_closed_and_shows_no_result(app: Lites
 async def test_results_of_another_community_are_not_found(app: Litestar, client: AsyncTestClient) -> None:
     community_id, version_id, _members = await _four_equal_members(app)
     await create_community(app, slug="other")
-    meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec()], **_past_window(app))
+    meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec()], **past_window(app))
     assert (await client.get(f"/c/other/meetings/{meeting.meeting_id}/result")).status_code == 404
     assert (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).status_code == 200

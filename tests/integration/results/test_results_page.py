@@ -20,27 +20,16 @@ from tests.support.factories import (
     create_register,
     db_session,
     member_ids,
+    past_window,
     record_ballot,
+    stored_results,
     unit_row,
 )
 from tests.support.http import post_form
-from vote.db.models import Building, Motion, MotionResult, Person
+from vote.db.models import Building, Person
 from vote.demo.seed import demo_rows
 from vote.rules import format_area
 from vote.rules.tally_cli import main as tally_main
-
-
-def _past_window(app: Litestar) -> dict:
-    now = app.state.clock.now()
-    return {"opens_at": now - timedelta(days=7), "closes_at": now - timedelta(minutes=1)}
-
-
-async def _stored_results(app: Litestar, meeting_id: int) -> dict[int, MotionResult]:
-    async with db_session(app) as db:
-        rows = await db.execute(
-            select(MotionResult).join(Motion, Motion.id == MotionResult.motion_id).where(Motion.meeting_id == meeting_id)
-        )
-        return {r.motion_id: r for r in rows.scalars()}
 
 
 async def _personal_data(app: Litestar) -> list[str]:
@@ -77,7 +66,7 @@ async def test_the_download_retallies_to_the_published_outcome(
         MotionSpec("增加电动车充电桩", matter=8),
         MotionSpec("修改议事规则", matter=1),
         MotionSpec("增补业委会委员", matter=3, kind="election", seats=2, candidates=("赵某", "钱某", "孙某")),
-    ], scope=scope, **_past_window(app))
+    ], scope=scope, **past_window(app))
     question_special, question_ordinary, election = meeting.motion_ids
     candidates = meeting.option_ids[election]
     rng = random.Random(5)
@@ -89,7 +78,7 @@ async def test_the_download_retallies_to_the_published_outcome(
 
     page = await client.get(f"/c/demo/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
-    stored = await _stored_results(app, meeting.meeting_id)
+    stored = await stored_results(app, meeting.meeting_id)
     personal = await _personal_data(app)
 
     downloads = [(m, None, f"/c/demo/meetings/{meeting.meeting_id}/motions/{m}/result.json")
@@ -133,7 +122,7 @@ async def test_the_public_page_shows_units_and_areas_but_no_names(app: Litestar,
     ])
     members = await member_ids(app, version_id)
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("选聘物业服务企业", matter=4)],
-                                             **_past_window(app))
+                                             **past_window(app))
     motion = meeting.motion_ids[0]
     await record_ballot(app, motion, members["1号楼/101"], "yes")
     await record_ballot(app, motion, members["1号楼/102"], "yes")
@@ -164,7 +153,7 @@ async def test_the_result_is_available_in_english(app: Litestar, client: AsyncTe
     version_id = await create_register(app, community_id, [unit_row("1号楼", "101", 10000, "甲")])
     members = await member_ids(app, version_id)
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("Repaint", matter=7)],
-                                             **_past_window(app))
+                                             **past_window(app))
     await record_ballot(app, meeting.motion_ids[0], members["1号楼/101"], "yes")
     url = f"/c/garden/meetings/{meeting.meeting_id}/result"
     english = html.unescape((await post_form(client, "/lang", {"language": "en", "next": url})).text)
@@ -213,7 +202,7 @@ async def test_a_receipt_code_shows_that_the_ballot_was_counted(app: Litestar, c
 async def test_drafts_and_unknown_meetings_have_no_result_page(app: Litestar, client: AsyncTestClient) -> None:
     community_id = await create_community(app, slug="garden")
     version_id = await create_register(app, community_id, [unit_row("1号楼", "101", 10000, "甲")])
-    meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec()], **_past_window(app))
+    meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec()], **past_window(app))
     async with db_session(app) as db:
         from vote.db.models import Meeting
 

@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vote.db.models import Community
+from vote.db.models import Amendment, Community
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.communities.guards import community_for
 from vote.domain.deliberation import proposals
@@ -65,6 +65,12 @@ def posted_redirect(context_url: str, posted: Posted, delivery: Delivery) -> Red
     """Back to the page of the thread, at the post; notifications go out after the response."""
     return Redirect(path=f"{context_url}?page={posted.page}#post-{posted.post.id}", status_code=303,
                     background=delivery.task())
+
+
+def amendment_redirect(slug: str, amendment: Amendment, delivery: Delivery | None = None) -> Redirect:
+    """Back to the motion's amendments, at this one; notifications (if any) go out after the response."""
+    return Redirect(path=f"/c/{slug}/motions/{amendment.motion_id}/amendments#amendment-{amendment.id}",
+                    status_code=303, background=delivery.task() if delivery else None)
 
 
 class DiscussionController(Controller):
@@ -187,7 +193,7 @@ class DiscussionController(Controller):
             result = await amendment_service.page(community, motion_id, auth, clock.now())
             return render("deliberation/amendments.html", status_code=error.status_code, result=result,
                         ctx=result.context, form=data, error=error.detail)
-        return Redirect(path=f"/c/{slug}/motions/{motion_id}/amendments#amendment-{amendment.id}", status_code=303)
+        return amendment_redirect(slug, amendment)
 
     @post("/amendments/{amendment_id:int}/adopt", status_code=303)
     async def adopt(
@@ -198,8 +204,7 @@ class DiscussionController(Controller):
         """Committee: adopt an amendment as the motion's next revision."""
         community = await community_for(db_session, slug, auth, "committee")
         amendment = await amendment_service.adopt(community, amendment_id, auth, clock.now())
-        return Redirect(path=f"/c/{slug}/motions/{amendment.motion_id}/amendments#amendment-{amendment.id}",
-                        status_code=303, background=delivery.task())
+        return amendment_redirect(slug, amendment, delivery)
 
     @post("/amendments/{amendment_id:int}/decline", status_code=303)
     async def decline(
@@ -212,8 +217,7 @@ class DiscussionController(Controller):
         """Committee: decline an amendment (or answer an objection) with a public reason."""
         community = await community_for(db_session, slug, auth, "committee")
         amendment = await amendment_service.decline(community, amendment_id, auth, data.reason, clock.now())
-        return Redirect(path=f"/c/{slug}/motions/{amendment.motion_id}/amendments#amendment-{amendment.id}",
-                        status_code=303, background=delivery.task())
+        return amendment_redirect(slug, amendment, delivery)
 
 
 class ProposalController(Controller):
