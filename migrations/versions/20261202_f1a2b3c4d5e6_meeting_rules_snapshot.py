@@ -74,7 +74,7 @@ def _backfill() -> None:
 
 
 def upgrade() -> None:
-    """Apply this revision."""
+    """Apply this revision (on SQLite the check constraint copies the table: env.py turns foreign keys off)."""
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rule_preset', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('rule_hash', sa.String(length=64), nullable=True))
