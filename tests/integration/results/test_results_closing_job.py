@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import BASE_URL
 from tests.support.factories import (
@@ -141,3 +141,17 @@ async def test_a_meeting_not_yet_due_is_left_alone_by_the_job(app: Litestar) -> 
     async with db_session(app) as db:
         assert await ClosingService(db).close_due(now, trigger="scheduler") == ([], [])
     assert await stored_results(app, meeting.meeting_id) == {}
+
+
+async def test_a_preset_whose_thresholds_changed_since_the_notice_does_not_decide(app: Litestar) -> None:
+    (meeting,) = await _due_meetings(app, count=1)
+    async with db_session(app) as db:
+        await db.execute(update(Meeting).where(Meeting.id == meeting.meeting_id).values(rule_hash="0" * 64))
+        await db.commit()
+    async with db_session(app) as db:
+        closed, failures = await ClosingService(db).close_due(app.state.clock.now(), trigger="cron")
+    assert closed == [] and len(failures) == 1 and f"meeting {meeting.meeting_id}" in failures[0]
+    assert await stored_results(app, meeting.meeting_id) == {}
+    assert await _closed_entries(app) == []
+    async with db_session(app) as db:
+        assert (await db.execute(select(Meeting.status).where(Meeting.id == meeting.meeting_id))).scalar_one() == "noticed"

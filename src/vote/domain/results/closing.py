@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, null, select, text, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
@@ -294,7 +294,10 @@ class ClosingService:
         return outcomes
 
     async def close_due(self, now: datetime, *, trigger: str = "cron") -> tuple[list[ClosedMeeting], list[str]]:
-        """Close every meeting whose window has ended; return the closed ones and one line per failure."""
+        """Close every meeting whose window has ended; return the closed ones and one line per failure.
+
+        Safe to run from several processes at once: a meeting another closer got first is skipped.
+        """
         due = (
             await self.db.execute(
                 select(Meeting.id).where(Meeting.status.in_(OPEN_STATUSES), Meeting.closes_at <= now)
@@ -309,6 +312,11 @@ class ClosingService:
             except UserError as error:
                 await self.db.rollback()
                 failures.append(f"meeting {meeting_id}: {error.detail}")
+                continue
+            except OperationalError as error:
+                # SQLite's write lock still held by another closer after the busy timeout: the next round retries.
+                await self.db.rollback()
+                failures.append(f"meeting {meeting_id}: the database is busy ({error.orig}); try again")
                 continue
             if done is not None:
                 closed.append(done)
