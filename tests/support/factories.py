@@ -323,7 +323,8 @@ async def create_discussed_motion(
         await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id).values(body_md=body_md))
         if status == "draft":
             await db.execute(update(Meeting).where(Meeting.id == meeting.meeting_id)
-                             .values(status="draft", noticed_at=None))
+                             .values(status="draft", noticed_at=None, rule_preset=None, rule_hash=None,
+                                     parking_counts=None, notice_days=None, objection_days=None))
             await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id)
                              .values(published_at=None))
         await db.commit()

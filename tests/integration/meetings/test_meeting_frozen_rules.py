@@ -94,6 +94,8 @@ async def _change_setting(app: Litestar, login: Login, community_id: int, field:
     operator = await login(await create_account(app, "operator", operator=True))
     page = await operator.get(f"/operator/communities/{community_id}")
     assert 'data-note="frozen-at-notice"' in page.text and published in page.text  # the page says what is kept
+    assert "只适用于修改之后发布的会议" in page.text and page.text.count("修改后只适用于此后发布的会议") == 3
+    assert "data-preset-effects" in page.text and "四分之三以上" in page.text  # what each rule requires
     response = await post_form(operator, f"/operator/communities/{community_id}", {**SETTINGS, field: value})
     assert response.status_code == 200 and "已保存" in response.text
     async with db_session(app) as db:
