@@ -30,12 +30,35 @@ def _run_sync(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> list:
+    """Run a PRAGMA on the driver connection, outside SQLAlchemy's transaction; its rows."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(pragma)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 async def _run_async(settings: Settings) -> None:
     engine = create_engine(settings)
     try:
         async with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration copies a table, drops the original and renames the copy. With foreign keys
+                # on, dropping a table that rows refer to cascades deletes or fails; SQLite ignores this pragma
+                # inside a transaction, so it is set before the migration's transaction begins.
+                await connection.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=OFF")
             await connection.run_sync(_run_sync)
+            if sqlite:
+                broken = await connection.run_sync(_sqlite_pragma, "PRAGMA foreign_key_check")
+                if broken:
+                    await connection.rollback()
+                    raise RuntimeError(f"the migration left rows with broken foreign keys: {broken[:5]}")
             await connection.commit()
+            if sqlite:
+                await connection.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=ON")
     finally:
         await engine.dispose()
 

@@ -45,6 +45,7 @@ from vote.domain.operator.deps import provide_community_admin
 from vote.domain.public.controllers import PublicController
 from vote.domain.results.controllers import AuditController, ResultController
 from vote.domain.results.deps import provide_result_service
+from vote.domain.results.scheduler import ClosingScheduler
 from vote.domain.roster.controllers import RosterController
 from vote.domain.roster.deps import provide_register_queries, provide_roster_service
 from vote.lib.clock import Clock
@@ -64,11 +65,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Litestar app for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
     db = Database.from_settings(settings)
+    clock = Clock(offset=timedelta(seconds=settings.clock_offset_seconds))
+    # Closing is a job, never a side effect of a page: due meetings close here (and from cron).
+    closing = ClosingScheduler(db.sessionmaker, clock, settings.close_due_interval_seconds or 0)
     state = State(
         {
             "settings": settings,
             "db": db,
-            "clock": Clock(offset=timedelta(seconds=settings.clock_offset_seconds)),
+            "clock": clock,
+            "closing": closing,
             "totp_box": SecretBox(settings.secret_key, "totp"),
             "login_limiter": IpLimiter(),
         }
@@ -131,7 +136,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
         ),
-        on_shutdown=[db.dispose],
+        on_startup=[closing.start] if settings.close_due_interval_seconds else [],
+        on_shutdown=[closing.stop, db.dispose],
         state=state,
         debug=False,
         openapi_config=None,  # no API docs: they would load scripts from a CDN

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - a marker, refused in production
+CLOSE_DUE_INTERVAL_SECONDS = 30
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -53,6 +54,9 @@ class Settings:
     smtp_from: str = ""
     # Open a fresh connection per session instead of pooling (tests run several event loops).
     database_nullpool: bool = False
+    # How often the server's closing job looks for meetings whose voting window has ended; 0 = off.
+    # Unset: every 30 s, but off in the test environment (a test that wants the job turns it on).
+    close_due_interval_seconds: int | None = None
 
     def __post_init__(self) -> None:
         if self.environment not in {"development", "test", "production"}:
@@ -61,6 +65,11 @@ class Settings:
             raise SettingsError(f"VOTE_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{self.data_dir / 'vote.db'}")
+        if self.close_due_interval_seconds is None:
+            interval = 0 if self.environment == "test" else CLOSE_DUE_INTERVAL_SECONDS
+            object.__setattr__(self, "close_due_interval_seconds", interval)
+        elif self.close_due_interval_seconds < 0:
+            raise SettingsError("VOTE_CLOSE_DUE_SECONDS must be 0 (off) or a number of seconds")
         if self.database_url.startswith("postgresql://"):
             object.__setattr__(
                 self, "database_url", "postgresql+asyncpg://" + self.database_url.removeprefix("postgresql://")
@@ -119,6 +128,7 @@ class Settings:
             "VOTE_SESSION_IDLE_MINUTES": "session_idle_minutes",
             "VOTE_SESSION_ABSOLUTE_HOURS": "session_absolute_hours",
             "VOTE_SMTP_PORT": "smtp_port",
+            "VOTE_CLOSE_DUE_SECONDS": "close_due_interval_seconds",
         }.items():
             if env.get(var):
                 try:

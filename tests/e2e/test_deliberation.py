@@ -18,6 +18,7 @@ from vote.db.models import Account, Community, Meeting, Motion, MotionRevision, 
 from vote.demo.seed import DEMO_PASSWORD
 from vote.domain.accounts import totp
 from vote.domain.accounts.services import AccountService, IpLimiter
+from vote.domain.meetings.snapshot import freeze_rules
 from vote.domain.roster.services import OwnerRecord, RegisterRow, RosterService
 from vote.lib.aio import run_sync
 from vote.lib.clock import Clock
@@ -66,6 +67,7 @@ async def _seed(server: LiveServer) -> Stage:
             meeting = Meeting(community_id=community.id, register_version_id=version.id, title="电梯更新会议",
                               status="noticed", noticed_at=now, opens_at=now + timedelta(days=16),
                               closes_at=now + timedelta(days=23), created_at=now)
+            freeze_rules(meeting, community)
             db.add(meeting)
             await db.flush()
             motion = Motion(meeting_id=meeting.id, position=1, matter=5)

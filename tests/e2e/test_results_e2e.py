@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.conftest import LiveServer
-from tests.support.factories import MotionSpec, create_published_meeting, db_session, record_ballot
+from tests.support.factories import (
+    MotionSpec,
+    close_due_meetings,
+    create_published_meeting,
+    db_session,
+    record_ballot,
+)
 from vote.config import Settings
-from vote.db.models import Community, Member, RegisterVersion
+from vote.db.models import Community, Meeting, Member, RegisterVersion
 from vote.demo.seed import DEMO_SLUG
 from vote.lib.aio import run_sync
 from vote.lib.clock import Clock
@@ -29,10 +35,15 @@ async def _closed_meeting(live_server: LiveServer) -> tuple[int, str]:
     now = live.state.clock.now()
     meeting = await create_published_meeting(
         live, community.id, version, [MotionSpec("结果页演示：更换小区门禁系统", matter=5)],  # type: ignore[arg-type]
-        title="结果页演示会议", opens_at=now - timedelta(days=7), closes_at=now - timedelta(minutes=1),
+        title="结果页演示会议", opens_at=now - timedelta(days=7), closes_at=now + timedelta(hours=1),
     )
     receipts = [await record_ballot(live, meeting.motion_ids[0], member, "no" if i < 2 else "yes")  # type: ignore[arg-type]
                 for i, member in enumerate(members)]
+    async with db_session(live) as db:  # type: ignore[arg-type]  # the window ends once everyone has voted
+        await db.execute(update(Meeting).where(Meeting.id == meeting.meeting_id)
+                         .values(closes_at=now - timedelta(minutes=1)))
+        await db.commit()
+    await close_due_meetings(live)  # type: ignore[arg-type]  # as the server's job or cron would
     return meeting.meeting_id, receipts[-1]
 
 

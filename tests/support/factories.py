@@ -163,9 +163,11 @@ async def create_published_meeting(
 ) -> PublishedMeeting:
     """A published (noticed) meeting with frozen motion texts, written straight to the tables.
 
-    By default its voting window is open now (opened a day ago, closes in a day).
+    By default its voting window is open now (opened a day ago, closes in a day). Its rules are frozen
+    from the community's current settings, as publication does.
     """
     from vote.db.models import Meeting, Motion, MotionOption, MotionRevision
+    from vote.domain.meetings.snapshot import freeze_rules
 
     now = app.state.clock.now()
     opens_at = opens_at or now - timedelta(days=1)
@@ -176,6 +178,7 @@ async def create_published_meeting(
         meeting = Meeting(community_id=community_id, register_version_id=register_version_id, title=title,
                           scope=scope, status="noticed", noticed_at=noticed_at, opens_at=opens_at,
                           closes_at=closes_at, created_at=noticed_at)
+        freeze_rules(meeting, (await db.execute(select(Community).where(Community.id == community_id))).scalar_one())
         db.add(meeting)
         await db.flush()
         motion_ids: list[int] = []
@@ -320,7 +323,8 @@ async def create_discussed_motion(
         await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id).values(body_md=body_md))
         if status == "draft":
             await db.execute(update(Meeting).where(Meeting.id == meeting.meeting_id)
-                             .values(status="draft", noticed_at=None))
+                             .values(status="draft", noticed_at=None, rule_preset=None, rule_hash=None,
+                                     parking_counts=None, notice_days=None, objection_days=None))
             await db.execute(update(MotionRevision).where(MotionRevision.motion_id == motion_id)
                              .values(published_at=None))
         await db.commit()
@@ -342,3 +346,13 @@ async def stored_results(app: Litestar, meeting_id: int) -> dict[int, object]:
             select(MotionResult).join(Motion, Motion.id == MotionResult.motion_id).where(Motion.meeting_id == meeting_id)
         )
         return {r.motion_id: r for r in rows.scalars()}
+
+
+async def close_due_meetings(app: Litestar, *, trigger: str = "test") -> list[int]:
+    """Run the closing job once, as the scheduler and ``vote meetings close-due`` do; the closed meeting ids."""
+    from vote.domain.results.closing import ClosingService
+
+    async with db_session(app) as db:
+        closed, failures = await ClosingService(db).close_due(app.state.clock.now(), trigger=trigger)
+    assert failures == [], failures
+    return [meeting.meeting_id for meeting in closed]

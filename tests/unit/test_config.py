@@ -46,3 +46,15 @@ def test_production_with_a_real_secret_starts_with_secure_cookies() -> None:
 def test_malformed_values_are_rejected(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(environ)
+
+
+def test_the_closing_job_runs_every_30_s_except_in_tests_unless_configured() -> None:
+    assert Settings.from_env({}).close_due_interval_seconds == 30
+    assert Settings.from_env({"VOTE_ENV": "test"}).close_due_interval_seconds == 0
+    assert Settings.from_env({"VOTE_CLOSE_DUE_SECONDS": "5"}).close_due_interval_seconds == 5
+    assert Settings.from_env({"VOTE_CLOSE_DUE_SECONDS": "0"}).close_due_interval_seconds == 0
+    assert Settings(environment="test").with_(close_due_interval_seconds=1).close_due_interval_seconds == 1
+    with pytest.raises(SettingsError, match="VOTE_CLOSE_DUE_SECONDS"):
+        Settings.from_env({"VOTE_CLOSE_DUE_SECONDS": "-1"})
+    with pytest.raises(SettingsError, match="VOTE_CLOSE_DUE_SECONDS"):
+        Settings.from_env({"VOTE_CLOSE_DUE_SECONDS": "often"})

@@ -18,6 +18,7 @@ from vote.db.models import Approval, AuditEvent, Meeting, MotionRevision
 from vote.domain.meetings.revisions import revise_motion
 from vote.domain.meetings.schemas import MeetingForm, MotionForm
 from vote.domain.meetings.services import LOCAL_TZ, MeetingService, local_input
+from vote.domain.meetings.snapshot import freeze_rules
 from vote.lib.errors import UserError
 
 
@@ -164,6 +165,7 @@ async def test_revise_motion_api(app: Litestar, world: VotingWorld) -> None:
     assert (await _meeting(app, meeting_id)).noticed_at is None
     async with db_session(app) as db:
         meeting = (await db.execute(select(Meeting).where(Meeting.id == meeting_id))).scalar_one()
+        freeze_rules(meeting, await _community(db, world))  # as publication does
         meeting.status, meeting.noticed_at, meeting.register_version_id = "noticed", now, world.register_version_id
         await db.commit()
     later = now + timedelta(days=2)

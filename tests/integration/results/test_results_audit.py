@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.support.factories import (
     MotionSpec,
+    close_due_meetings,
     create_account,
     create_community,
     create_published_meeting,
@@ -26,7 +27,7 @@ async def _community_with_closed_meeting(app: Litestar, client: AsyncTestClient)
     now = app.state.clock.now()
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec()],
                                              opens_at=now - timedelta(days=3), closes_at=now - timedelta(minutes=1))
-    assert (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).status_code == 200  # closes it
+    assert await close_due_meetings(app) == [meeting.meeting_id]
     return community_id, meeting.meeting_id
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.support.factories import (
     MotionSpec,
+    close_due_meetings,
     create_community,
     create_published_meeting,
     create_register,
@@ -58,6 +59,7 @@ async def test_closing_decides_special_ordinary_and_no_quorum_at_the_boundaries(
     for member in (a, b):
         await record_ballot(app, thin, member, "yes")  # 2 of 4 took part (< 2/3): no quorum
 
+    assert await close_due_meetings(app) == [meeting.meeting_id]
     page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
 
@@ -100,6 +102,7 @@ async def test_an_election_fills_at_most_k_seats_in_order_of_support(app: Litest
     for member, chosen in selections.items():
         await record_ballot(app, motion, member, options=chosen)
 
+    await close_due_meetings(app)
     page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
 
@@ -159,6 +162,7 @@ async def test_a_building_scope_counts_only_that_buildings_units(app: Litestar, 
     await record_ballot(app, motion, members["1号楼/102"], "yes")
     await record_ballot(app, motion, members["2号楼/102"], "no")  # outside the scope: not counted
 
+    await close_due_meetings(app)
     assert (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).status_code == 200
     result = (await stored_results(app, meeting.meeting_id))[motion]
     assert result.tally["total"] == {"area_centi": 20000, "heads": 2}
@@ -215,7 +219,7 @@ async def test_two_concurrent_closes_store_one_result_per_motion(app: Litestar) 
         closes = (await db.execute(select(func.count()).select_from(AuditEvent)
                                    .where(AuditEvent.action == "meeting_closed"))).scalar_one()
     assert closes == 1
-    # A later close (a page load, cron) changes nothing.
+    # A later close (the scheduler, cron) changes nothing.
     async with db_session(app) as db:
         assert await ClosingService(db).close(meeting.meeting_id, now + timedelta(hours=1), trigger="test") is None
     assert len(await stored_results(app, meeting.meeting_id)) == 2
@@ -235,6 +239,12 @@ async def test_a_meeting_still_open_is_not_closed_and_shows_no_result(app: Lites
     assert (await _meeting(app, meeting.meeting_id)).status == "noticed"
 
     app.state.clock.advance(timedelta(days=2))  # the window (closing in a day) has now ended
+    page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
+    assert page.status_code == 200 and 'data-state="counting"' in page.text and "正在计票" in page.text
+    assert "选聘物业" not in page.text and "不成决议" not in page.text
+    assert (await _meeting(app, meeting.meeting_id)).status == "noticed"  # reading closed nothing
+
+    assert await close_due_meetings(app) == [meeting.meeting_id]
     page = await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")
     assert "选聘物业" in page.text and "不成决议" in page.text
     assert (await _meeting(app, meeting.meeting_id)).status == "preliminary"

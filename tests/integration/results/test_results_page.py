@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.support.factories import (
     MotionSpec,
+    close_due_meetings,
     create_community,
     create_published_meeting,
     create_register,
@@ -76,6 +77,7 @@ async def test_the_download_retallies_to_the_published_outcome(
         await record_ballot(app, question_ordinary, member, rng.choice(("yes", "no", "abstain")))
         await record_ballot(app, election, member, options=tuple(rng.sample(candidates, k=rng.randint(0, 2))))
 
+    await close_due_meetings(app)
     page = await client.get(f"/c/demo/meetings/{meeting.meeting_id}/result")
     assert page.status_code == 200
     stored = await stored_results(app, meeting.meeting_id)
@@ -128,6 +130,7 @@ async def test_the_public_page_shows_units_and_areas_but_no_names(app: Litestar,
     await record_ballot(app, motion, members["1号楼/102"], "yes")
     await record_ballot(app, motion, members["1号楼/103"], "no")
 
+    await close_due_meetings(app)
     page = html.unescape((await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).text)
     assert "选聘物业服务企业" in page and "选聘和解聘物业服务企业或者其他管理人" in page  # the matter in plain words
     assert "<strong>通过</strong>" in page
@@ -155,6 +158,7 @@ async def test_the_result_is_available_in_english(app: Litestar, client: AsyncTe
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("Repaint", matter=7)],
                                              **past_window(app))
     await record_ballot(app, meeting.motion_ids[0], members["1号楼/101"], "yes")
+    await close_due_meetings(app)
     url = f"/c/garden/meetings/{meeting.meeting_id}/result"
     english = html.unescape((await post_form(client, "/lang", {"language": "en", "next": url})).text)
     assert "Outcome:" in english and "<strong>passed</strong>" in english
@@ -183,6 +187,8 @@ async def test_a_receipt_code_shows_that_the_ballot_was_counted(app: Litestar, c
 
     assert (await client.get(check, params={"code": mine})).status_code == 404  # not before the close
     app.state.clock.advance(timedelta(days=2))
+    assert (await client.get(check, params={"code": mine})).status_code == 404  # nor while it is being counted
+    await close_due_meetings(app)
 
     answer = await client.get(check, params={"code": " abcd-2345-ef "})
     assert answer.status_code == 200

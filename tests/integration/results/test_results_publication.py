@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.support.factories import (
     MotionSpec,
+    close_due_meetings,
     create_account,
     create_community,
     create_published_meeting,
@@ -24,7 +25,7 @@ from vote.db.models import Approval, AuditEvent, Meeting
 
 
 async def _closed_meeting(app: Litestar, client: AsyncTestClient) -> tuple[int, int]:
-    """A community with a meeting that closed a minute ago (closed by loading its page)."""
+    """A community with a meeting that closed a minute ago (closed by the closing job)."""
     community_id = await create_community(app, slug="garden", objection_days=5)
     version_id = await create_register(app, community_id, [unit_row("1号楼", f"10{i}", 10000, f"业主{i}")
                                                            for i in range(1, 4)])
@@ -34,6 +35,7 @@ async def _closed_meeting(app: Litestar, client: AsyncTestClient) -> tuple[int, 
                                              opens_at=now - timedelta(days=7), closes_at=now - timedelta(minutes=1))
     for i in range(1, 4):
         await record_ballot(app, meeting.motion_ids[0], members[f"1号楼/10{i}"], "yes")
+    await close_due_meetings(app)
     assert "初步结果" in (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).text
     return community_id, meeting.meeting_id
 

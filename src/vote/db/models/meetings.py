@@ -21,6 +21,12 @@ class Meeting(IdMixin, Base):
             "status IN ('draft', 'noticed', 'open', 'closed', 'preliminary', 'final')", name="status_valid"
         ),
         CheckConstraint("closes_at > opens_at", name="window_ordered"),
+        # Published meetings decide by the rules frozen at notice; a draft has none yet.
+        CheckConstraint(
+            "status = 'draft' OR (rule_preset IS NOT NULL AND rule_hash IS NOT NULL AND parking_counts IS NOT NULL"
+            " AND notice_days IS NOT NULL AND objection_days IS NOT NULL)",
+            name="rules_frozen_when_published",
+        ),
     )
 
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"), index=True)
@@ -37,6 +43,13 @@ class Meeting(IdMixin, Base):
     final_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    # The community's rules as they stood at publication (``vote.domain.meetings.snapshot``): closing,
+    # turnout, the pages and the downloads read these, never the community's current settings.
+    rule_preset: Mapped[str | None] = mapped_column(String(64))
+    rule_hash: Mapped[str | None] = mapped_column(String(64))
+    parking_counts: Mapped[bool | None]
+    notice_days: Mapped[int | None]
+    objection_days: Mapped[int | None]
 
 
 class Motion(IdMixin, Base):

@@ -42,6 +42,7 @@ from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
 from vote.domain.meetings.lifecycle import phase
 from vote.domain.meetings.scope import scoped_members, scoped_units
 from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
+from vote.domain.meetings.snapshot import rule_preset
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import PRESETS, Count, Ratio
@@ -427,7 +428,7 @@ class BallotService:
 
     @staticmethod
     def _quorum_lines(community: Community, view: MeetingView, total: Count, participated: Count) -> list[QuorumLine]:
-        preset = PRESETS.get(community.rule_preset)
+        preset = PRESETS.get(rule_preset(view.meeting, community))
         if preset is None:
             return []
         gates = {}

@@ -18,6 +18,7 @@ from vote.domain.ballots.services import BallotService
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.schemas import InvalidForm, MeetingForm, MotionForm, MoveForm
 from vote.domain.meetings.services import MeetingService, local_time
+from vote.domain.meetings.snapshot import rule_preset
 from vote.lib.clock import Clock
 from vote.lib.i18n import _, current_language
 from vote.rules import MATTERS, matter_label, threshold_summary
@@ -32,7 +33,9 @@ def page(template: str, *, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("local_time", local_time)
     context.setdefault("matters", [(m, matter_label(m, language)) for m in MATTERS])
     if "community" in context:
-        rule = context["community"].rule_preset
+        # A published meeting keeps the preset of its notice (vote.domain.meetings.snapshot).
+        meeting = context.get("meeting")
+        rule = rule_preset(meeting, context["community"]) if meeting is not None else context["community"].rule_preset
         context.setdefault("thresholds", {m: threshold_summary(rule, m, language) for m in MATTERS})
     return Template(template, context=context, status_code=status_code)
 

@@ -44,7 +44,8 @@ def restart_notice(meeting: Meeting, community: Community, now: datetime) -> tim
 
     The window keeps its length; returns how far it moved (zero if it already opened late enough).
     """
-    earliest = now + timedelta(days=community.notice_days)
+    # The notice period frozen at publication (vote.domain.meetings.snapshot), not today's setting.
+    earliest = now + timedelta(days=meeting.notice_days if meeting.notice_days is not None else community.notice_days)
     shift = max(timedelta(0), earliest - meeting.opens_at)
     meeting.noticed_at = now
     meeting.opens_at = meeting.opens_at + shift

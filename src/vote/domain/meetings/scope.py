@@ -3,7 +3,8 @@
 The scope is the whole community, or a set of buildings / units (partially common parts). A member's
 area in scope is the sum of its units in scope, so an owner of a flat in building 1 and a parking
 space elsewhere counts only the flat in a building-1 meeting; parking spaces count only when the
-community's rules say so (``Community.parking_counts``). Turnout, eligibility and the tally all use
+community's rules say so: as they stood at the notice for a published meeting (``Meeting.parking_counts``,
+see ``vote.domain.meetings.snapshot``), as they stand now for a draft. Turnout, eligibility and the tally all use
 this one query, so their totals agree.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 
 from vote.db.models import Community, Meeting, Member, Unit
+from vote.domain.meetings.snapshot import parking_counts
 
 
 def scope_building_ids(scope: dict | None) -> list[int]:
@@ -28,7 +30,7 @@ def scoped_units(meeting: Meeting, community: Community, register_version_id: in
     """``SELECT unit.*`` limited to the units of the meeting's scope on the given (or frozen) register."""
     version = register_version_id or meeting.register_version_id
     query = select(Unit).where(Unit.register_version_id == version, Unit.member_id.is_not(None))
-    if not community.parking_counts:
+    if not parking_counts(meeting, community):
         query = query.where(Unit.kind != "parking")
     if buildings := scope_building_ids(meeting.scope):
         query = query.where(Unit.building_id.in_(buildings))
@@ -55,7 +57,7 @@ def scoped_members(meeting: Meeting, community: Community, register_version_id: 
         units = scoped_units(meeting, community, register_version_id).subquery()
         return select(units.c.member_id.label("member_id"),
                       func.sum(units.c.area_centi).label("area_centi")).group_by(units.c.member_id)
-    area = Member.area_centi if community.parking_counts else Member.area_centi - Member.parking_area_centi
+    area = Member.area_centi if parking_counts(meeting, community) else Member.area_centi - Member.parking_area_centi
     return select(Member.id.label("member_id"), area.label("area_centi")).where(
         Member.register_version_id == (register_version_id or meeting.register_version_id), area > 0
     )

@@ -34,6 +34,7 @@ from vote.domain.meetings.markdown import render_markdown
 from vote.domain.meetings.revisions import latest_revision, revise_motion, revision_diff
 from vote.domain.meetings.schemas import InvalidForm, MeetingForm, MotionForm
 from vote.domain.meetings.scope import scope_building_ids, scoped_members
+from vote.domain.meetings.snapshot import freeze_rules, rule_preset
 from vote.lib.errors import UserError
 from vote.lib.i18n import _, current_language
 from vote.rules import MATTERS, matter_label, threshold_summary
@@ -231,7 +232,7 @@ class MeetingService:
                 options=options.get(m.id, []),
                 body_html=render_markdown(revisions[m.id].body_md),
                 matter_text=matter_label(m.matter, lang),
-                threshold_text=threshold_summary(community.rule_preset, m.matter, lang),
+                threshold_text=threshold_summary(rule_preset(meeting, community), m.matter, lang),
                 restarted=_later(revisions[m.id].published_at, first_published.get(m.id)),
             )
             for index, m in enumerate(motions, start=1)
@@ -598,6 +599,15 @@ class MeetingService:
 
     async def _publish(self, community: Community, meeting: Meeting, version: RegisterVersion,
                        approvers: list[int], actor_account_id: int, now: datetime) -> None:
+        """Post the notice: freeze the texts, the register version and the community's rules on the meeting."""
+        # The settings as committed now (an operator's change waits for us or is seen), not as the request read them.
+        community = (
+            await self.db.execute(
+                select(Community).where(Community.id == community.id).with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        rules = freeze_rules(meeting, community)
         meeting.status = "noticed"
         meeting.noticed_at = now
         meeting.register_version_id = version.id
@@ -614,7 +624,7 @@ class MeetingService:
             detail={
                 "title": meeting.title, "register_version": version.number, "approvers": approvers,
                 "opens_at": meeting.opens_at.isoformat(), "closes_at": meeting.closes_at.isoformat(),
-                "scope": meeting.scope,
+                "scope": meeting.scope, "rules": rules.record(),
             },
         )
 

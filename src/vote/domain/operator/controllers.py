@@ -13,16 +13,24 @@ from litestar.response import Redirect, Template
 from vote.domain.accounts.guards import requires_operator
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.operator.schemas import CommunityForm, RoleForm
-from vote.domain.operator.services import GRANTABLE_ROLES, CommunityAdminService, FormErrors, form_for
+from vote.domain.operator.services import (
+    GRANTABLE_ROLES,
+    CommunityAdminService,
+    FormErrors,
+    form_for,
+    preset_effects,
+)
 from vote.lib.clock import Clock
+from vote.lib.i18n import current_language
 from vote.rules import PRESETS
 
 Form = RequestEncodingType.URL_ENCODED
 
 
 def _form_context(**values: Any) -> dict[str, Any]:
-    """Every operator page can offer the rule presets and the grantable roles."""
-    return {"presets": list(PRESETS.values()), "grantable_roles": GRANTABLE_ROLES, "errors": {}, **values}
+    """Every operator page can offer the rule presets (with what each requires) and the grantable roles."""
+    return {"presets": list(PRESETS.values()), "preset_effects": preset_effects(current_language.get()),
+            "grantable_roles": GRANTABLE_ROLES, "errors": {}, "frozen_meetings": None, **values}
 
 
 class OperatorController(Controller):
@@ -42,6 +50,7 @@ class OperatorController(Controller):
             context=_form_context(
                 community=community, form=form or form_for(community), role_form=role_form or RoleForm(),
                 roles=await service.roles(community_id), errors=errors or {}, saved=saved,
+                frozen_meetings=await service.frozen_meetings(community_id),
             ),
             status_code=status_code,
         )

@@ -2,6 +2,10 @@
 
 The web pages and ``vote community create`` share these methods, so both check the same rules.
 Every change is audited in the same transaction.
+
+The settings that decide a meeting (rule preset, parking, notice and objection days) are frozen on
+each meeting when it is published (``vote.domain.meetings.snapshot``): changing them here applies to
+meetings published afterwards, and the audit entry names the published meetings that keep their rules.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
-from vote.db.models import Account, Community, Role
+from vote.db.models import Account, Community, Meeting, Role
 from vote.domain.audit.services import record
 from vote.domain.operator.schemas import CommunityForm, RoleForm
 from vote.lib.i18n import _
-from vote.rules import PRESETS
+from vote.rules import MATTERS, PRESETS, Preset, threshold_summary
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 GRANTABLE_ROLES = ("committee", "observer")
 YES_NO = {"yes": True, "no": False}
 MODES = ("and", "or")
+# Settings frozen on a meeting at publication: a change applies to meetings published later.
+FROZEN_AT_NOTICE = ("rule_preset", "parking_counts", "notice_days", "objection_days")
 
 
 class FormErrors(Exception):
@@ -51,6 +57,40 @@ class CommunitySettings:
     disclose_voting_units: bool
     proposal_threshold_pct: int
     proposal_mode: str
+
+
+@dataclass(frozen=True)
+class PresetEffect:
+    """What a rule preset requires, one line per threshold class, for the settings page."""
+
+    preset: Preset
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class FrozenMeeting:
+    """A published meeting that keeps the rules of its notice whatever the settings become."""
+
+    id: int
+    title: str
+    status: str
+    rule_preset: str
+    parking_counts: bool
+    notice_days: int
+    objection_days: int
+
+
+def preset_effects(language: str) -> list[PresetEffect]:
+    """Every preset with its thresholds in words (each distinct threshold once, in matter order)."""
+    effects = []
+    for preset in PRESETS.values():
+        lines: list[str] = []
+        for matter in MATTERS:
+            line = threshold_summary(preset, matter, language)
+            if line not in lines:
+                lines.append(line)
+        effects.append(PresetEffect(preset, lines))
+    return effects
 
 
 @dataclass(frozen=True)
@@ -136,6 +176,18 @@ class CommunityAdminService:
             raise NotFoundException()
         return community
 
+    async def frozen_meetings(self, community_id: int) -> list[FrozenMeeting]:
+        """The community's published meetings without a final result: they keep the rules of their notice."""
+        rows = (
+            await self.db.execute(
+                select(Meeting).where(Meeting.community_id == community_id,
+                                      Meeting.status.not_in(("draft", "final")))
+                .order_by(Meeting.opens_at, Meeting.id)
+            )
+        ).scalars()
+        return [FrozenMeeting(m.id, m.title, m.status, m.rule_preset or "", bool(m.parking_counts),
+                              m.notice_days or 0, m.objection_days or 0) for m in rows]
+
     async def roles(self, community_id: int) -> list[RoleLine]:
         """The roles held in a community, by role and login."""
         rows = (
@@ -190,10 +242,14 @@ class CommunityAdminService:
         for name, (_old, new) in changes.items():
             setattr(community, name, new)
         if changes:
+            detail: dict[str, object] = {"changes": changes}
+            if any(name in FROZEN_AT_NOTICE for name in changes):
+                # Published meetings decide by their notice's rules: say which ones this change does not touch.
+                detail["meetings_keeping_their_rules"] = [m.id for m in await self.frozen_meetings(community.id)]
             await record(
                 self.db, at=now, action="community_updated", community_id=community.id,
                 actor_account_id=actor_account_id, object_type="community", object_id=community.id,
-                detail={"changes": changes},
+                detail=detail,
             )
         await self.db.commit()
         return community

@@ -1,14 +1,20 @@
 """Closing a meeting: decide every motion on the frozen register and start the objection period.
 
-A meeting closes once its voting window has ended: lazily when a result page is loaded, or from
-cron with ``vote meetings close-due``. Closing is idempotent: it runs in one write transaction that
-re-reads the meeting under a lock, so two concurrent closes store one result per motion (the
-unique ``motion_result.motion_id`` is the last line of defence).
+Closing is a job, never a side effect of reading a page: a meeting closes once its voting window has
+ended, from the scheduler inside ``vote serve`` (``vote.domain.results.scheduler``) or from cron with
+``vote meetings close-due``. Until then its result page says the votes are being counted. Closing is
+idempotent and exactly-once even with several closers on one database (server processes, cron): it
+runs in one write transaction that first takes the write lock (SQLite's ``BEGIN IMMEDIATE``; on
+PostgreSQL a lock on the ballot table, which also waits for casts in flight), then re-reads the meeting
+under ``FOR UPDATE``; a second closer waits for the first, finds the meeting no longer due and does
+nothing. The unique ``motion_result.motion_id`` is the last line of defence.
 
 Each motion is aggregated by ONE SQL statement over the members in the voting scope (the meeting's
-frozen register version, its buildings or units, and the community's parking setting: see
+frozen register version, its buildings or units, and the parking setting frozen at notice: see
 ``vote.domain.meetings.scope``, shared with turnout and eligibility) and decided by
-``vote.rules.decide``, the same engine as ``vote tally``.
+``vote.rules.decide``, the same engine as ``vote tally``, under the rule preset frozen at notice
+(``vote.domain.meetings.snapshot``); the objection period is the one frozen at notice. If the preset's
+thresholds changed since the notice (its fingerprint differs), the meeting is not decided.
 
 Elections (choose up to K of N candidates) are decided candidate by candidate with the motion's
 matter: participants are the members who returned the election ballot, "yes" for a candidate are
@@ -28,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, null, select, text, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
@@ -44,6 +50,7 @@ from vote.db.models import (
 from vote.db.models.ballots import ELECTION
 from vote.domain.audit.services import record
 from vote.domain.meetings.scope import scoped_members, whole_community
+from vote.domain.meetings.snapshot import MeetingRules, meeting_rules, preset_unchanged
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import Count, Decision, RulesError, decide, decision_to_dict
@@ -197,13 +204,6 @@ class ClosingService:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def close_if_due(self, meeting: Meeting, now: datetime, *, trigger: str,
-                           actor_account_id: int | None = None) -> bool:
-        """Close ``meeting`` if its window has ended and it is not closed yet; True if this call closed it."""
-        if not is_due(meeting, now):
-            return False
-        return await self.close(meeting.id, now, trigger=trigger, actor_account_id=actor_account_id) is not None
-
     async def close(self, meeting_id: int, now: datetime, *, trigger: str,
                     actor_account_id: int | None = None) -> ClosedMeeting | None:
         """Decide every motion and move the meeting to the preliminary result, in one write transaction.
@@ -225,14 +225,24 @@ class ClosingService:
             await self.db.commit()
             return None
         community = (await self.db.execute(select(Community).where(Community.id == meeting.community_id))).scalar_one()
-        outcomes = await self._decide_motions(meeting, community, now)
+        rules = meeting_rules(meeting, community)
+        if not preset_unchanged(rules):
+            await self.db.rollback()
+            logger.error("meeting %s: preset %s no longer has the thresholds of the notice (hash %s)",
+                         meeting_id, rules.rule_preset, rules.rule_hash)
+            raise UserError(
+                _("The rule preset {rule} has changed since this meeting was published, so the meeting cannot be "
+                  "decided by the rules its notice announced.").format(rule=rules.rule_preset), 409)
+        outcomes = await self._decide_motions(meeting, rules, community, now)
         meeting.status = "preliminary"
         meeting.preliminary_at = now
-        meeting.objection_until = now + timedelta(days=community.objection_days)
+        meeting.objection_until = now + timedelta(days=rules.objection_days)
         await record(
             self.db, at=now, action="meeting_closed", community_id=community.id, actor_account_id=actor_account_id,
             object_type="meeting", object_id=meeting.id,
             detail={"trigger": trigger, "register_version_id": meeting.register_version_id,
+                    "rule_preset": rules.rule_preset, "rule_hash": rules.rule_hash,
+                    "parking_counts": rules.parking_counts,
                     "outcomes": {str(k): v for k, v in outcomes.items()},
                     "objection_until": meeting.objection_until.isoformat()},
         )
@@ -245,8 +255,9 @@ class ClosingService:
         logger.info("meeting %s closed: %s", meeting_id, outcomes)
         return ClosedMeeting(meeting_id, meeting.title, outcomes)
 
-    async def _decide_motions(self, meeting: Meeting, community: Community, now: datetime) -> dict[int, str]:
-        """Store one ``MotionResult`` per motion; return motion id -> outcome."""
+    async def _decide_motions(self, meeting: Meeting, rules: MeetingRules, community: Community,
+                              now: datetime) -> dict[int, str]:
+        """Store one ``MotionResult`` per motion, decided by the rules frozen at notice; return motion id -> outcome."""
         if meeting.register_version_id is None:
             raise UserError(_("This meeting has no frozen owner register, so it cannot be decided."), 409)
         motions = (
@@ -264,25 +275,29 @@ class ClosingService:
             try:
                 if motion.kind == "election":
                     candidates = [o for o in options if o.motion_id == motion.id]
-                    outcome, tally = decide_election(community.rule_preset, motion.matter, motion.seats or 1,
+                    outcome, tally = decide_election(rules.rule_preset, motion.matter, motion.seats or 1,
                                                      candidates, counts)
                 else:
-                    outcome, tally = decide_question(community.rule_preset, motion.matter, counts)
+                    outcome, tally = decide_question(rules.rule_preset, motion.matter, counts)
             except RulesError as error:
                 logger.error("meeting %s motion %s cannot be decided: %s", meeting.id, motion.id, error)
                 raise UserError(
                     _("The motions of this meeting cannot be decided: its voting scope has no members."), 409
                 ) from error
             tally["scope"] = meeting.scope
-            tally["parking_counts"] = community.parking_counts
+            tally["parking_counts"] = rules.parking_counts
+            tally["rule_hash"] = rules.rule_hash
             self.db.add(MotionResult(motion_id=motion.id, register_version_id=meeting.register_version_id,
-                                     rule_preset=community.rule_preset, outcome=outcome, tally=tally,
+                                     rule_preset=rules.rule_preset, outcome=outcome, tally=tally,
                                      decided_at=now))
             outcomes[motion.id] = outcome
         return outcomes
 
     async def close_due(self, now: datetime, *, trigger: str = "cron") -> tuple[list[ClosedMeeting], list[str]]:
-        """Close every meeting whose window has ended; return the closed ones and one line per failure."""
+        """Close every meeting whose window has ended; return the closed ones and one line per failure.
+
+        Safe to run from several processes at once: a meeting another closer got first is skipped.
+        """
         due = (
             await self.db.execute(
                 select(Meeting.id).where(Meeting.status.in_(OPEN_STATUSES), Meeting.closes_at <= now)
@@ -297,6 +312,11 @@ class ClosingService:
             except UserError as error:
                 await self.db.rollback()
                 failures.append(f"meeting {meeting_id}: {error.detail}")
+                continue
+            except OperationalError as error:
+                # SQLite's write lock still held by another closer after the busy timeout: the next round retries.
+                await self.db.rollback()
+                failures.append(f"meeting {meeting_id}: the database is busy ({error.orig}); try again")
                 continue
             if done is not None:
                 closed.append(done)

@@ -61,7 +61,7 @@ class ResultController(Controller):
         auth: NamedDependency[AuthContext | None], clock: NamedDependency[Clock],
         result_service: NamedDependency[ResultService],
     ) -> Template:
-        """The result announcement (or "not closed yet"); the first visit after the window closes the meeting."""
+        """The result announcement, "not closed yet" or "counting in progress"; reading never closes a meeting."""
         community = await community_for(db_session, slug, auth)
         page = await result_service.page(community, meeting_id, clock.now(), auth.account_id if auth else None)
         return Template("results/result.html", context={

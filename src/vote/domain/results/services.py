@@ -1,9 +1,10 @@
 """The published result: the public page, the receipt check, the ``vote tally`` download, the
 committee's final publication and the audit log pages for observers.
 
-Nothing of a result is visible before the meeting closes; every read first closes a meeting whose
-window has ended (``ClosingService.close_if_due``), so the first visitor after the end sees the
-preliminary result. The final result needs the objection period to be over and the approval of a
+Nothing of a result is visible before the meeting closes. Reading never closes a meeting (no GET
+writes): a meeting whose window has ended but that the closing job (``vote.domain.results.closing``)
+has not closed yet shows "counting in progress", and its downloads and receipt check are not found
+until the close. The final result needs the objection period to be over and the approval of a
 majority of the committee, at least two people (``Approval`` rows with subject ``result_final``).
 """
 
@@ -38,7 +39,7 @@ from vote.db.models import (
 from vote.domain.audit.services import ChainReport, record, verify_chain
 from vote.domain.meetings.scope import scoped_units
 from vote.domain.meetings.services import approvals_needed, local_time
-from vote.domain.results.closing import ClosingService
+from vote.domain.results.closing import is_due
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.lib.masking import mask_name
@@ -94,6 +95,8 @@ class ResultPage:
     meeting: Meeting
     motions: list[MotionOutcome]
     approvals: FinalApprovals | None
+    counting: bool = False
+    """True when the voting window has ended and the closing job has not decided the meeting yet."""
 
     @property
     def closed(self) -> bool:
@@ -165,14 +168,12 @@ class ResultService:
         self.secret_key = secret_key
 
     async def _meeting(self, community: Community, meeting_id: int, now: datetime) -> Meeting:
-        """A published meeting of ``community``, closed first if its window has ended (404 otherwise)."""
+        """A published meeting of ``community`` as stored (404 otherwise); reading never closes it."""
         query = select(Meeting).where(Meeting.id == meeting_id, Meeting.community_id == community.id,
                                       Meeting.status != "draft")
         meeting = (await self.db.execute(query)).scalar_one_or_none()
         if meeting is None:
             raise NotFoundException()
-        if await ClosingService(self.db).close_if_due(meeting, now, trigger="page"):
-            meeting = (await self.db.execute(query.execution_options(populate_existing=True))).scalar_one()
         return meeting
 
     async def _closed_meeting(self, community: Community, meeting_id: int, now: datetime) -> Meeting:
@@ -198,10 +199,10 @@ class ResultService:
         return texts
 
     async def page(self, community: Community, meeting_id: int, now: datetime, account_id: int | None) -> ResultPage:
-        """The result page of a meeting (closing it first when its window has ended)."""
+        """The result page of a meeting: not closed yet, counting in progress, or the stored result."""
         meeting = await self._meeting(community, meeting_id, now)
         if meeting.status not in CLOSED_STATUSES:
-            return ResultPage(meeting=meeting, motions=[], approvals=None)
+            return ResultPage(meeting=meeting, motions=[], approvals=None, counting=is_due(meeting, now))
         motions = (
             await self.db.execute(select(Motion).where(Motion.meeting_id == meeting.id).order_by(Motion.position))
         ).scalars().all()
