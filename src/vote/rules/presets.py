@@ -91,6 +91,8 @@ class Preset:
     gates: Mapping[str, tuple[Gate, ...]]
     area_term: AreaTerm = "area"
     """What the ``area`` dimension carries: m² of exclusive parts, or undivided shares (Hong Kong)."""
+    seat_order: tuple[Dimension, ...] = ("heads", "area")
+    """How an election ranks the candidates who passed: by yes in these dimensions, in this order."""
 
     def __post_init__(self) -> None:
         """Validate the data and freeze the mappings."""
@@ -98,6 +100,10 @@ class Preset:
             raise InvalidPreset("preset.id", "must be a non-empty string")
         if self.area_term not in ("area", "shares"):
             raise InvalidPreset("preset.area_term", "must be 'area' or 'shares'")
+        order = self.seat_order
+        if (not isinstance(order, tuple) or not order or len(set(order)) != len(order)
+                or not all(d in DIMENSIONS for d in order)):
+            raise InvalidPreset("preset.seat_order", f"{self.id}: must be distinct dimensions among {list(DIMENSIONS)}")
         classes = dict(self.classes)
         if sorted(classes) != list(MATTERS):
             raise InvalidPreset("preset.classes", f"{self.id}: must map exactly the matters 1-9")

@@ -24,17 +24,17 @@ from vote.rules import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-RULES_MD = REPO_ROOT.parent / "shared" / "domain" / "RULES.md"
+RULES_MD = REPO_ROOT / "docs" / "rules.md"
 
 
 def rules_md_matters() -> dict[int, tuple[str, str]]:
-    """The table "The nine matters" of RULES.md: number -> (Chinese name, ordinary|special)."""
+    """The table "The nine matters" of docs/rules.md: number -> (Chinese name, ordinary|special)."""
     rows = re.findall(r"^\| (\d) \| (\S+) \| (ordinary|special) \|$", RULES_MD.read_text("utf-8"), re.M)
     return {int(n): (name, klass) for n, name, klass in rows}
 
 
 def test_matter_names_and_classes_match_rules_md() -> None:
-    """The nine names are RULES.md's, and the default preset's classes are RULES.md's."""
+    """The nine names are docs/rules.md's, and the default preset's classes are docs/rules.md's."""
     matters = rules_md_matters()
     assert sorted(matters) == list(range(1, 10))
     preset = get_preset("cn-civil-code-2021")
