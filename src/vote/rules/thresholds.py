@@ -42,7 +42,7 @@ def quorum_lines(rule: str | Preset, matters: Iterable[int], total: Count, parti
     """The distinct participation gates of ``matters`` under ``rule``, in motion and gate order.
 
     Gates equal in dimension, fraction and comparison are shown once. A rule without participation
-    gates (e.g. de-weg-2020) gives no line.
+    gates (one person, one vote with no quorum) gives no line.
     """
     preset = resolve_rule(rule)
     validate_count("total", total)
