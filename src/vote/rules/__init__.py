@@ -51,23 +51,24 @@ from vote.rules.scenario import (
     ElectionScenario,
     Scenario,
     TotalsScenario,
+    checks_to_list,
     decision_to_dict,
     election_to_dict,
     evaluate,
     load_scenario,
     parse_scenario,
 )
-from vote.rules.thresholds import PROPOSAL_MODES, ProposalSupport, QuorumLine, proposal_support, quorum_lines
+from vote.rules.thresholds import PROPOSAL_MODES, ProposalThreshold, QuorumLine, proposal_threshold, quorum_lines
 
 __all__ = [
     "CANDIDATE_STATUSES", "CHOICES", "DEFAULT_PRESET", "DEVELOPER_KEY", "LOCALES", "MATTERS", "PRESETS",
     "PROPOSAL_MODES", "CandidateResult", "CandidateStatus", "Check", "Choice", "Count", "Decision",
     "DuplicateBallot", "ElectionOutcome", "ElectionResult", "ElectionScenario", "Gate", "InvalidBallot",
     "InvalidCount", "InvalidElection", "InvalidMatter", "InvalidPreset", "InvalidScenario", "InvalidUnit",
-    "Member", "Outcome", "Preset", "ProposalSupport", "QuorumLine", "Ratio", "RulesError", "Scenario",
+    "Member", "Outcome", "Preset", "ProposalThreshold", "QuorumLine", "Ratio", "RulesError", "Scenario",
     "TotalsScenario", "UnitRecord", "UnknownRule", "UnsupportedLocale",
-    "class_label", "decide", "decide_election", "decision_to_dict", "describe", "describe_check",
+    "checks_to_list", "class_label", "decide", "decide_election", "decision_to_dict", "describe", "describe_check",
     "election_to_dict", "evaluate", "format_area", "format_percent", "get_preset", "group_members",
     "load_scenario", "matter_label", "member_key", "outcome_label", "parse_area", "parse_scenario",
-    "proposal_support", "quorum_lines", "resolve_rule", "tally", "tally_election", "threshold_summary",
+    "proposal_threshold", "quorum_lines", "resolve_rule", "tally", "tally_election", "threshold_summary",
 ]

@@ -6,7 +6,7 @@ heads themselves.
 
 - ``quorum_lines``: every distinct participation gate of the motions of a meeting, against the
   members who have taken part so far (RULES.md: participation counts abstentions).
-- ``proposal_support``: an owners' proposal (业主提议, 指导规则 Art. 21) is met when its supporters
+- ``proposal_threshold``: an owners' proposal (业主提议, 指导规则 Art. 21) is met when its supporters
   hold at least ``threshold_pct``% of the heads and of the area in scope (mode ``and``), or of either
   (mode ``or``); "以上" includes the number, so the comparison is ``≥``.
 """
@@ -65,7 +65,7 @@ def quorum_lines(rule: str | Preset, matters: Iterable[int], total: Count, parti
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalSupport:
+class ProposalThreshold:
     """An owners' proposal's support against its threshold, per dimension and overall."""
 
     heads_met: bool
@@ -77,7 +77,7 @@ class ProposalSupport:
     """The smallest area (0.01 m²) that reaches the threshold."""
 
 
-def proposal_support(threshold_pct: int, mode: str, support: Count, total: Count) -> ProposalSupport:
+def proposal_threshold(threshold_pct: int, mode: str, support: Count, total: Count) -> ProposalThreshold:
     """Whether ``support`` reaches ``threshold_pct``% of ``total`` in both dimensions (``and``) or either (``or``)."""
     if not isinstance(threshold_pct, int) or isinstance(threshold_pct, bool) or not 1 <= threshold_pct <= 100:
         raise InvalidPreset("threshold_pct", f"must be an integer from 1 to 100, got {threshold_pct!r}")
@@ -90,7 +90,7 @@ def proposal_support(threshold_pct: int, mode: str, support: Count, total: Count
     required = Ratio(threshold_pct, 100)
     heads_met = meets(support.heads, total.heads, required, ">=")
     area_met = meets(support.area_centi, total.area_centi, required, ">=")
-    return ProposalSupport(
+    return ProposalThreshold(
         heads_met=heads_met, area_met=area_met,
         met=(heads_met or area_met) if mode == "or" else (heads_met and area_met),
         heads_needed=smallest_meeting(total.heads, required, ">="),

@@ -35,7 +35,7 @@ from vote.domain.meetings.services import MAX_TITLE
 from vote.domain.notifications.services import notify
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
-from vote.rules import Count, ProposalSupport, proposal_support
+from vote.rules import Count, ProposalThreshold, proposal_threshold
 
 MEETING_DUE_DAYS = 15
 MAX_PROPOSAL_CHARS = 5000
@@ -54,7 +54,7 @@ def kind_label(kind: str) -> str:
 class Progress:
     """Support by heads and by area against the threshold, all in integers (area in 0.01 m²).
 
-    Whether the threshold is met, and what it takes, is decided by ``vote.rules.proposal_support``.
+    Whether the threshold is met, and what it takes, is decided by ``vote.rules.proposal_threshold``.
     """
 
     heads: int
@@ -65,35 +65,35 @@ class Progress:
     mode: str
 
     @property
-    def support(self) -> ProposalSupport:
+    def threshold(self) -> ProposalThreshold:
         """The support against the threshold, as the rules decide it."""
-        return proposal_support(self.threshold_pct, self.mode, support=Count(self.area_centi, self.heads),
+        return proposal_threshold(self.threshold_pct, self.mode, support=Count(self.area_centi, self.heads),
                                 total=Count(self.area_total, self.heads_total))
 
     @property
     def heads_met(self) -> bool:
         """The supporters' heads reach the threshold share of all heads."""
-        return self.support.heads_met
+        return self.threshold.heads_met
 
     @property
     def area_met(self) -> bool:
         """The supporters' area reaches the threshold share of all area."""
-        return self.support.area_met
+        return self.threshold.area_met
 
     @property
     def met(self) -> bool:
         """Both dimensions (mode ``and``) or either (mode ``or``)."""
-        return self.support.met
+        return self.threshold.met
 
     @property
     def heads_needed(self) -> int:
         """How many members the threshold takes."""
-        return self.support.heads_needed
+        return self.threshold.heads_needed
 
     @property
     def area_needed(self) -> int:
         """How much area (0.01 m²) the threshold takes."""
-        return self.support.area_needed
+        return self.threshold.area_needed
 
 
 @dataclass(frozen=True)
