@@ -41,8 +41,11 @@ from vote.rules.i18n import (
     class_label,
     describe,
     describe_check,
+    election_summary,
     matter_label,
     outcome_label,
+    seat_rule_summary,
+    status_label,
     threshold_summary,
 )
 from vote.rules.members import DEVELOPER_KEY, Member, UnitRecord, group_members, member_key
@@ -68,7 +71,7 @@ __all__ = [
     "Member", "Outcome", "Preset", "ProposalThreshold", "QuorumLine", "Ratio", "RulesError", "Scenario",
     "TotalsScenario", "UnitRecord", "UnknownRule", "UnsupportedLocale",
     "checks_to_list", "class_label", "decide", "decide_election", "decision_to_dict", "describe", "describe_check",
-    "election_to_dict", "evaluate", "format_area", "format_percent", "get_preset", "group_members",
+    "election_summary", "election_to_dict", "evaluate", "format_area", "format_percent", "get_preset", "group_members",
     "load_scenario", "matter_label", "member_key", "outcome_label", "parse_area", "parse_scenario",
-    "proposal_threshold", "quorum_lines", "resolve_rule", "tally", "tally_election", "threshold_summary",
+    "proposal_threshold", "quorum_lines", "resolve_rule", "seat_rule_summary", "status_label", "tally", "tally_election", "threshold_summary",
 ]

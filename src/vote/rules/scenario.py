@@ -21,7 +21,7 @@ from vote.rules.arithmetic import MAX_AREA_DIGITS, format_area, format_percent, 
 from vote.rules.election import ElectionResult, decide_election, tally_election
 from vote.rules.engine import CHOICES, ZERO, Check, Choice, Count, Decision, decide, tally, validate_count
 from vote.rules.errors import InvalidBallot, InvalidCount, InvalidScenario, InvalidUnit, RulesError
-from vote.rules.i18n import LOCALES, describe_check
+from vote.rules.i18n import LOCALES, describe_check, election_summary
 from vote.rules.members import UnitRecord, group_members
 from vote.rules.presets import DEFAULT_PRESET, AreaTerm, Preset, get_preset, validate_matter
 
@@ -454,6 +454,7 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
 
 def election_to_dict(election: ElectionResult) -> dict[str, Any]:
     """An election in the output shape: seats filled, participation checks, every candidate, who is elected."""
+    labels = {candidate.key: candidate.label or candidate.key for candidate in election.candidates}
     return {
         "rule": election.rule,
         "matter": election.matter,
@@ -480,6 +481,9 @@ def election_to_dict(election: ElectionResult) -> dict[str, Any]:
             for candidate in election.candidates
         ],
         "elected": list(election.elected),
+        "summary": {loc: election_summary([labels[key] for key in election.elected], election.seats,
+                                          election.seats_filled, no_quorum=election.outcome == "no-quorum", locale=loc)
+                    for loc in LOCALES},
     }
 
 
