@@ -73,5 +73,6 @@ __all__ = [
     "checks_to_list", "class_label", "decide", "decide_election", "decision_to_dict", "describe", "describe_check",
     "election_summary", "election_to_dict", "evaluate", "format_area", "format_percent", "get_preset", "group_members",
     "load_scenario", "matter_label", "member_key", "outcome_label", "parse_area", "parse_scenario",
-    "proposal_threshold", "quorum_lines", "resolve_rule", "seat_rule_summary", "status_label", "tally", "tally_election", "threshold_summary",
+    "proposal_threshold", "quorum_lines", "resolve_rule", "seat_rule_summary", "status_label", "tally",
+    "tally_election", "threshold_summary",
 ]

@@ -38,7 +38,8 @@ class QuorumLine:
     """Area in 0.01 m² (or shares) or heads still needed to meet the gate."""
 
 
-def quorum_lines(rule: str | Preset, matters: Iterable[int], total: Count, participated: Count) -> tuple[QuorumLine, ...]:
+def quorum_lines(rule: str | Preset, matters: Iterable[int], total: Count,
+                 participated: Count) -> tuple[QuorumLine, ...]:
     """The distinct participation gates of ``matters`` under ``rule``, in motion and gate order.
 
     Gates equal in dimension, fraction and comparison are shown once. A rule without participation

@@ -416,9 +416,10 @@ class BallotService:
     @staticmethod
     def _quorum_lines(community: Community, view: MeetingView, total: Count, participated: Count) -> list[QuorumLine]:
         """The participation gates of the meeting's motions against the turnout, as ``vote.rules`` computes them."""
-        if community.rule_preset not in PRESETS:
+        rule = community.rule_preset
+        if rule not in PRESETS:
             return []
-        return list(quorum_lines(community.rule_preset, [m.motion.matter for m in view.motions], total, participated))
+        return list(quorum_lines(rule, [m.motion.matter for m in view.motions], total, participated))
 
     # ----------------------------------------------------------------- internals
 
