@@ -21,6 +21,9 @@ with ``dataclasses.replace`` (validation runs again on the copy)::
     extra = Gate("approval", "heads", "yes", "tot", Ratio(1, 2), ">")
     local = replace(base, id="cn-civil-code-2021+y", gates={**base.gates, "special": base.gates["special"] + (extra,)})
 
+An election ranks the candidates who passed by the preset's ``seat_order`` (default yes heads, then
+yes area; ``replace(base, seat_order=("area", "heads"))`` for a community that adopted area first).
+
 Register it with ``PRESETS[local.id] = local`` at start-up, or pass the ``Preset`` object to
 ``decide``/``tally`` directly. Which units are in the voting scope (e.g. whether parking spaces count,
 指导规则 Art. 25) is decided by the caller when it builds the unit list, not here.
