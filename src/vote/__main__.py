@@ -95,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tally(args: argparse.Namespace) -> int:
-    """Recompute a decision from a scenario file (TALLY-FORMAT.md)."""
+    """Recompute a decision or an election from a scenario file (docs/tally-format.md)."""
     from vote.rules.tally_cli import main as tally_main
 
     return tally_main([args.file])

@@ -1,4 +1,7 @@
-"""The decision engine: who counts as a member, and whether a motion passed (RULES.md).
+"""The decision engine: who counts as a member, whether a motion passed, who is elected (RULES.md).
+
+Also the lines shown before a decision (quorum during voting, an owners' proposal's goal): nothing
+outside this package compares areas or heads with a threshold.
 
 Pure Python and exact integer arithmetic; no I/O, no ORM. The web app, the ``vote tally`` command and
 any verifier call these same functions, so there is one implementation of the rules.
@@ -10,11 +13,21 @@ any verifier call these same functions, so there is one implementation of the ru
 """
 
 from vote.rules.arithmetic import Ratio, format_area, format_percent, parse_area
+from vote.rules.election import (
+    CANDIDATE_STATUSES,
+    CandidateResult,
+    CandidateStatus,
+    ElectionOutcome,
+    ElectionResult,
+    decide_election,
+    tally_election,
+)
 from vote.rules.engine import CHOICES, Check, Choice, Count, Decision, Outcome, decide, tally
 from vote.rules.errors import (
     DuplicateBallot,
     InvalidBallot,
     InvalidCount,
+    InvalidElection,
     InvalidMatter,
     InvalidPreset,
     InvalidScenario,
@@ -28,20 +41,38 @@ from vote.rules.i18n import (
     class_label,
     describe,
     describe_check,
+    election_summary,
     matter_label,
     outcome_label,
+    seat_rule_summary,
+    status_label,
     threshold_summary,
 )
 from vote.rules.members import DEVELOPER_KEY, Member, UnitRecord, group_members, member_key
 from vote.rules.presets import DEFAULT_PRESET, MATTERS, PRESETS, Gate, Preset, get_preset, resolve_rule
-from vote.rules.scenario import Scenario, decision_to_dict, load_scenario, parse_scenario
+from vote.rules.scenario import (
+    ElectionScenario,
+    Scenario,
+    TotalsScenario,
+    checks_to_list,
+    decision_to_dict,
+    election_to_dict,
+    evaluate,
+    load_scenario,
+    parse_scenario,
+)
+from vote.rules.thresholds import PROPOSAL_MODES, ProposalThreshold, QuorumLine, proposal_threshold, quorum_lines
 
 __all__ = [
-    "CHOICES", "DEFAULT_PRESET", "DEVELOPER_KEY", "LOCALES", "MATTERS", "PRESETS",
-    "Check", "Choice", "Count", "Decision", "DuplicateBallot", "Gate", "InvalidBallot", "InvalidCount",
-    "InvalidMatter", "InvalidPreset", "InvalidScenario", "InvalidUnit", "Member", "Outcome", "Preset",
-    "Ratio", "RulesError", "Scenario", "UnitRecord", "UnknownRule", "UnsupportedLocale",
-    "class_label", "decide", "decision_to_dict", "describe", "describe_check", "format_area",
-    "format_percent", "get_preset", "group_members", "load_scenario", "matter_label", "member_key",
-    "outcome_label", "parse_area", "parse_scenario", "resolve_rule", "tally", "threshold_summary",
+    "CANDIDATE_STATUSES", "CHOICES", "DEFAULT_PRESET", "DEVELOPER_KEY", "LOCALES", "MATTERS", "PRESETS",
+    "PROPOSAL_MODES", "CandidateResult", "CandidateStatus", "Check", "Choice", "Count", "Decision",
+    "DuplicateBallot", "ElectionOutcome", "ElectionResult", "ElectionScenario", "Gate", "InvalidBallot",
+    "InvalidCount", "InvalidElection", "InvalidMatter", "InvalidPreset", "InvalidScenario", "InvalidUnit",
+    "Member", "Outcome", "Preset", "ProposalThreshold", "QuorumLine", "Ratio", "RulesError", "Scenario",
+    "TotalsScenario", "UnitRecord", "UnknownRule", "UnsupportedLocale",
+    "checks_to_list", "class_label", "decide", "decide_election", "decision_to_dict", "describe", "describe_check",
+    "election_summary", "election_to_dict", "evaluate", "format_area", "format_percent", "get_preset", "group_members",
+    "load_scenario", "matter_label", "member_key", "outcome_label", "parse_area", "parse_scenario",
+    "proposal_threshold", "quorum_lines", "resolve_rule", "seat_rule_summary", "status_label", "tally",
+    "tally_election", "threshold_summary",
 ]

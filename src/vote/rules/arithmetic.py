@@ -43,10 +43,24 @@ def meets(numerator: int, denominator: int, required: Ratio, comparison: Compari
     return left >= right if comparison == ">=" else left > right
 
 
-def parse_area(text: str) -> int:
+def smallest_meeting(denominator: int, required: Ratio, comparison: Comparison) -> int:
+    """The smallest integer numerator ``n`` for which ``n/denominator`` satisfies the gate.
+
+    ``n ≥ p·d/q`` rounds up; ``n > p·d/q`` is the next integer above ``⌊p·d/q⌋``. With a zero
+    denominator no numerator meets (``meets``: 0/0 never does), and 0 is returned: nothing can be added.
+    """
+    if denominator == 0:
+        return 0
+    if comparison == ">=":
+        return -(-required.num * denominator // required.den)
+    return required.num * denominator // required.den + 1
+
+
+def parse_area(text: str, *, allow_zero: bool = False) -> int:
     """Parse a positive decimal string with at most two decimals (``"89.5"``) into hundredths (8950).
 
-    Raises ``ValueError`` with a short reason; callers wrap it with the field path.
+    ``allow_zero`` accepts ``"0.00"`` too (a total of nobody). Raises ``ValueError`` with a short
+    reason; callers wrap it with the field path.
     """
     if not isinstance(text, str):
         raise ValueError("must be a decimal string such as \"89.50\"")
@@ -56,7 +70,7 @@ def parse_area(text: str) -> int:
     if len(match["whole"].lstrip("0")) > MAX_AREA_DIGITS:
         raise ValueError(f"must be less than 1{'0' * MAX_AREA_DIGITS}")
     centi = int(match["whole"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))
-    if centi <= 0:
+    if centi < 0 or (centi == 0 and not allow_zero):
         raise ValueError("must be positive")
     return centi
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from vote.rules.arithmetic import Comparison, Ratio, meets
 from vote.rules.errors import DuplicateBallot, InvalidBallot, InvalidCount
-from vote.rules.members import UnitRecord, group_members
+from vote.rules.members import Member, UnitRecord, group_members
 from vote.rules.presets import AreaTerm, Dimension, GateKind, Preset, Quantity, resolve_rule, validate_matter
 
 Outcome = Literal["passed", "failed", "no-quorum"]
@@ -77,7 +77,7 @@ class Decision:
     area_term: AreaTerm = "area"
 
 
-def _validate_count(name: str, count: object) -> Count:
+def validate_count(name: str, count: object) -> Count:
     """Reject counts that no set of members can produce (each member has ≥ 0.01 m² and one head)."""
     if not isinstance(count, Count):
         raise InvalidCount(name, "must be a Count")
@@ -95,7 +95,7 @@ def decide(rule: str | Preset, matter: int, *, total: Count, yes: Count, no: Cou
     preset = resolve_rule(rule)
     matter = validate_matter(matter)
     for name, count in (("total", total), ("yes", yes), ("no", no), ("abstain", abstain)):
-        _validate_count(name, count)
+        validate_count(name, count)
     if total.heads == 0:
         raise InvalidCount("total", "the voting scope must have at least one member")
     participated = yes + no + abstain
@@ -127,6 +127,34 @@ def decide(rule: str | Preset, matter: int, *, total: Count, yes: Count, no: Cou
     )
 
 
+def ballot_members(members: Sequence[Member], units: Sequence[object]) -> list[int]:
+    """The index in ``members`` of the member each ballot lands on (``units``: each ballot's unit id).
+
+    A ballot may name any unit of its member; an unknown unit or two ballots landing on one member
+    raise ``InvalidBallot``/``DuplicateBallot`` on ``ballots[i].unit``.
+    """
+    member_of = {unit_id: index for index, member in enumerate(members) for unit_id in member.unit_ids}
+    voted_by: dict[int, int] = {}  # member index -> ballot index
+    landed = []
+    for index, unit_id in enumerate(units):
+        member = member_of.get(unit_id) if isinstance(unit_id, str) else None
+        if member is None:
+            raise InvalidBallot(f"ballots[{index}].unit", f"unknown unit {unit_id!r}")
+        earlier = voted_by.setdefault(member, index)
+        if earlier != index:
+            raise DuplicateBallot(
+                f"ballots[{index}].unit",
+                f"unit {unit_id!r} belongs to a member who already voted in ballots[{earlier}]",
+            )
+        landed.append(member)
+    return landed
+
+
+def scope_total(members: Sequence[Member]) -> Count:
+    """All members in scope: their summed area and their number."""
+    return Count(sum(m.area_centi for m in members), len(members))
+
+
 def tally(rule: str | Preset, matter: int, units: Sequence[UnitRecord],
           ballots: Sequence[tuple[str, Choice]]) -> Decision:
     """Decide ``matter`` from the units in scope and ``(unit_id, choice)`` ballots.
@@ -136,26 +164,15 @@ def tally(rule: str | Preset, matter: int, units: Sequence[UnitRecord],
     preset = resolve_rule(rule)
     matter = validate_matter(matter)
     members = group_members(units)
-    member_of = {unit_id: index for index, member in enumerate(members) for unit_id in member.unit_ids}
-    voted_by: dict[int, int] = {}  # member index -> ballot index
-    sums = {choice: [0, 0] for choice in CHOICES}  # choice -> [area_centi, heads]
     for index, ballot in enumerate(ballots):
         if not isinstance(ballot, tuple) or len(ballot) != 2:
             raise InvalidBallot(f"ballots[{index}]", "must be a (unit id, choice) pair")
-        unit_id, choice = ballot
-        member = member_of.get(unit_id) if isinstance(unit_id, str) else None
-        if member is None:
-            raise InvalidBallot(f"ballots[{index}].unit", f"unknown unit {unit_id!r}")
-        if not isinstance(choice, str) or choice not in sums:
-            raise InvalidBallot(f"ballots[{index}].choice", f"must be one of yes, no, abstain; got {choice!r}")
-        earlier = voted_by.setdefault(member, index)
-        if earlier != index:
-            raise DuplicateBallot(
-                f"ballots[{index}].unit",
-                f"unit {unit_id!r} belongs to a member who already voted in ballots[{earlier}]",
-            )
+        if not isinstance(ballot[1], str) or ballot[1] not in CHOICES:
+            raise InvalidBallot(f"ballots[{index}].choice", f"must be one of yes, no, abstain; got {ballot[1]!r}")
+    landed = ballot_members(members, [unit_id for unit_id, _choice in ballots])
+    sums = {choice: [0, 0] for choice in CHOICES}  # choice -> [area_centi, heads]
+    for member, (_unit_id, choice) in zip(landed, ballots, strict=True):
         sums[choice][0] += members[member].area_centi
         sums[choice][1] += 1
-    total = Count(sum(m.area_centi for m in members), len(members))
     yes, no, abstain = (Count(*sums[choice]) for choice in CHOICES)
-    return decide(preset, matter, total=total, yes=yes, no=no, abstain=abstain)
+    return decide(preset, matter, total=scope_total(members), yes=yes, no=no, abstain=abstain)

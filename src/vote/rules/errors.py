@@ -42,6 +42,10 @@ class InvalidCount(RulesError):
     """Aggregated counts passed to ``decide`` are negative, inconsistent or exceed the total."""
 
 
+class InvalidElection(RulesError):
+    """An election is malformed: seats out of range, a duplicate or unknown candidate, too many selected."""
+
+
 class InvalidPreset(RulesError):
     """A preset (or a community's derived preset) is malformed."""
 

@@ -7,10 +7,11 @@ with integers (``arithmetic.format_percent``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from vote.rules.arithmetic import Comparison, Ratio, format_area, format_percent
+from vote.rules.election import CandidateStatus
 from vote.rules.engine import Check, Decision, Outcome
 from vote.rules.errors import UnsupportedLocale
 from vote.rules.presets import Dimension, Gate, Preset, Quantity, resolve_rule, validate_matter
@@ -203,3 +204,55 @@ def threshold_summary(rule: str | Preset, matter: int, locale: str = "zh_CN") ->
         return f"{class_label(preset.class_of(matter), loc)}：" + "；".join(clauses) + "。"
     text = "; ".join(clauses)
     return f"{class_label(preset.class_of(matter), loc).capitalize()}: {text}."
+
+
+_STATUSES = {
+    "elected": ("当选", "elected"),
+    "tied": ("与其他候选人并列末位名额（同意的人数和面积均相同），均不当选",
+             "tied for the last seat with another candidate: not elected"),
+    "runner-up": ("达到当选条件，但名额已满，未当选", "passed, but no seat left: not elected"),
+    "failed": ("未达到当选条件，未当选", "conditions not met: not elected"),
+    "no-quorum": ("参与表决未达法定比例，未当选", "too few owners took part: not elected"),
+}
+
+
+def status_label(status: CandidateStatus, locale: str = "zh_CN") -> str:
+    """A candidate's status (``elected``, ``tied``, ``runner-up``, ``failed``, ``no-quorum``) in plain words."""
+    return _pick(_STATUSES[status], locale)
+
+
+def seat_rule_summary(rule: str | Preset, locale: str = "zh_CN") -> str:
+    """How seats are given under ``rule``, from its ``seat_order``, including the rule for a tie at the last seat."""
+    preset = resolve_rule(rule)
+    loc = normalize_locale(locale)
+    nouns = [_noun(dimension, preset.area_term, loc) for dimension in preset.seat_order]
+    if loc == "zh_CN":
+        shorts = [_noun(dimension, preset.area_term, loc, short=True) for dimension in preset.seat_order]
+        order = "，".join([f"按同意的{nouns[0]}从多到少排序",
+                          *(f"{shorts[i - 1]}相同的按同意的{nouns[i]}从多到少排序" for i in range(1, len(nouns)))])
+        return (f"达到当选条件的候选人，{order}，依次当选至应选名额；"
+                "末位名额有两名以上候选人并列（各项均相同）的，均不当选，该名额需补选。")
+    order = ", then by ".join(f"{noun} voting yes" for noun in nouns)
+    return (f"Candidates who meet the conditions are ranked by {order}, and elected in that order up to the number "
+            "of seats; if candidates equal on every count compete for the last seat, none of them is elected and "
+            "a by-election is needed for that seat.")
+
+
+def election_summary(elected: Sequence[str], seats: int, seats_filled: int, *, no_quorum: bool = False,
+                     locale: str = "zh_CN") -> str:
+    """One sentence for an election's result, e.g. 当选：赵敏；应选 2 名，实选 1 名，需补选 1 名。 (never "passed")."""
+    loc = normalize_locale(locale)
+    empty = seats - seats_filled
+    if loc == "zh_CN":
+        if no_quorum:
+            head = "参与表决未达法定比例，本次选举无人当选"
+        else:
+            head = f"当选：{'、'.join(elected)}" if elected else "无人当选"
+        tail = f"，需补选 {empty} 名" if empty and not no_quorum else ""
+        return f"{head}；应选 {seats} 名，实选 {seats_filled} 名{tail}。"
+    if no_quorum:
+        head = "Too few owners took part: nobody is elected"
+    else:
+        head = f"Elected: {', '.join(elected)}" if elected else "Nobody is elected"
+    tail = f"; a by-election is needed for {empty} seat{'s' if empty > 1 else ''}" if empty and not no_quorum else ""
+    return f"{head}; {seats} seat{'s' if seats > 1 else ''}, {seats_filled} filled{tail}."

@@ -21,6 +21,9 @@ with ``dataclasses.replace`` (validation runs again on the copy)::
     extra = Gate("approval", "heads", "yes", "tot", Ratio(1, 2), ">")
     local = replace(base, id="cn-civil-code-2021+y", gates={**base.gates, "special": base.gates["special"] + (extra,)})
 
+An election ranks the candidates who passed by the preset's ``seat_order`` (default yes heads, then
+yes area; ``replace(base, seat_order=("area", "heads"))`` for a community that adopted area first).
+
 Register it with ``PRESETS[local.id] = local`` at start-up, or pass the ``Preset`` object to
 ``decide``/``tally`` directly. Which units are in the voting scope (e.g. whether parking spaces count,
 指导规则 Art. 25) is decided by the caller when it builds the unit list, not here.
@@ -91,6 +94,8 @@ class Preset:
     gates: Mapping[str, tuple[Gate, ...]]
     area_term: AreaTerm = "area"
     """What the ``area`` dimension carries: m² of exclusive parts, or undivided shares (Hong Kong)."""
+    seat_order: tuple[Dimension, ...] = ("heads", "area")
+    """How an election ranks the candidates who passed: by yes in these dimensions, in this order."""
 
     def __post_init__(self) -> None:
         """Validate the data and freeze the mappings."""
@@ -98,6 +103,10 @@ class Preset:
             raise InvalidPreset("preset.id", "must be a non-empty string")
         if self.area_term not in ("area", "shares"):
             raise InvalidPreset("preset.area_term", "must be 'area' or 'shares'")
+        order = self.seat_order
+        if (not isinstance(order, tuple) or not order or len(set(order)) != len(order)
+                or not all(d in DIMENSIONS for d in order)):
+            raise InvalidPreset("preset.seat_order", f"{self.id}: must be distinct dimensions among {list(DIMENSIONS)}")
         classes = dict(self.classes)
         if sorted(classes) != list(MATTERS):
             raise InvalidPreset("preset.classes", f"{self.id}: must map exactly the matters 1-9")

@@ -1,4 +1,7 @@
-"""``vote tally FILE``: recompute a decision from a scenario file (TALLY-FORMAT.md).
+"""``vote tally FILE``: recompute a decision from a scenario file (docs/tally-format.md).
+
+The file is a unit scenario (a question, or an election with ``"kind": "election"``) or a totals
+scenario (``"format": "totals"``, what the public download of a motion carries).
 
 Prints one JSON object on stdout and exits 0; on invalid input prints exactly one line
 ``<field>: <message>`` on stderr, nothing on stdout, and exits 2. ``FILE`` may be ``-`` for stdin.
@@ -11,9 +14,8 @@ import json
 import sys
 from typing import TextIO
 
-from vote.rules.engine import tally
 from vote.rules.errors import RulesError
-from vote.rules.scenario import decision_to_dict, load_scenario
+from vote.rules.scenario import evaluate, load_scenario
 
 USAGE = "usage: vote tally FILE  (a scenario JSON file, or - for standard input)"
 EXIT_OK = 0
@@ -44,9 +46,7 @@ def _read(path: str) -> bytes:
 
 def run(path: str) -> str:
     """The JSON output for the scenario at ``path``; raises ``RulesError`` on invalid input."""
-    scenario = load_scenario(_read(path), source=path)
-    decision = tally(scenario.rule, scenario.matter, scenario.units, scenario.ballots)
-    return json.dumps(decision_to_dict(decision), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(evaluate(load_scenario(_read(path), source=path)), ensure_ascii=False, indent=2) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,7 +109,8 @@ async def test_an_election_fills_at_most_k_seats_in_order_of_support(app: Litest
     result = (await stored_results(app, meeting.meeting_id))[motion]
     assert result.outcome == "passed"
     tally = result.tally
-    assert tally["kind"] == "election" and tally["seats"] == 2 and tally["elected"] == 2
+    assert tally["kind"] == "election" and tally["seats"] == 2 and tally["seats_filled"] == 2
+    assert tally["outcome"] == "decided" and tally["by_election_needed"] is False
     assert tally["participated"] == {"area_centi": 65000, "heads": 6}
     by_label = {cand["label"]: cand for cand in tally["candidates"]}
     # 甲 and 乙: 450.00 m² and 4 heads each; 丙: 400.00 m² and 4 heads passes but gets no seat; 丁: nobody.
@@ -134,7 +135,8 @@ def test_a_tie_for_the_last_seat_elects_none_of_the_tied_candidates() -> None:
     )
     outcome, tally = decide_election("cn-civil-code-2021", 3, 2, [Option(1), Option(2), Option(3)], counts)
     assert [c["status"] for c in tally["candidates"]] == ["elected", "tied", "tied"]
-    assert outcome == "passed" and tally["elected"] == 1
+    assert outcome == "passed" and tally["seats_filled"] == 1 and tally["by_election_needed"] is True
+    assert [c["rank"] for c in tally["candidates"]] == [1, 2, 2]
     no_quorum, tally = decide_election(
         "cn-civil-code-2021", 3, 1, [Option(1)],
         Aggregate(total=Count(60000, 6), by_choice={"election": Count(10000, 1)}, by_option={1: Count(10000, 1)}),

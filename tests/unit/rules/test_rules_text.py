@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from vote.rules import (
+    CANDIDATE_STATUSES,
     LOCALES,
     PRESETS,
     Count,
@@ -17,24 +18,27 @@ from vote.rules import (
     UnsupportedLocale,
     decide,
     describe,
+    election_summary,
     get_preset,
     matter_label,
     outcome_label,
+    seat_rule_summary,
+    status_label,
     threshold_summary,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-RULES_MD = REPO_ROOT.parent / "shared" / "domain" / "RULES.md"
+RULES_MD = REPO_ROOT / "docs" / "rules.md"
 
 
 def rules_md_matters() -> dict[int, tuple[str, str]]:
-    """The table "The nine matters" of RULES.md: number -> (Chinese name, ordinary|special)."""
+    """The table "The nine matters" of docs/rules.md: number -> (Chinese name, ordinary|special)."""
     rows = re.findall(r"^\| (\d) \| (\S+) \| (ordinary|special) \|$", RULES_MD.read_text("utf-8"), re.M)
     return {int(n): (name, klass) for n, name, klass in rows}
 
 
 def test_matter_names_and_classes_match_rules_md() -> None:
-    """The nine names are RULES.md's, and the default preset's classes are RULES.md's."""
+    """The nine names are docs/rules.md's, and the default preset's classes are docs/rules.md's."""
     matters = rules_md_matters()
     assert sorted(matters) == list(range(1, 10))
     preset = get_preset("cn-civil-code-2021")
@@ -111,3 +115,26 @@ def test_text_follows_gate_data_of_a_derived_preset() -> None:
     decision = decide(double, 1, total=Count(500, 5), yes=Count(200, 2), no=Count(100, 1), abstain=Count(0, 0))
     assert decision.outcome == "passed"
     assert describe(decision) == ["同意的业主人数 2，反对的业主人数 1，要求同意 ≥ 2/1 × 反对：达到"]
+
+
+def test_election_texts() -> None:
+    """An election is told as who is elected and k of K seats, never as passed or failed."""
+    assert election_summary(["赵敏"], 2, 1) == "当选：赵敏；应选 2 名，实选 1 名，需补选 1 名。"
+    assert election_summary(["赵敏", "钱立"], 2, 2) == "当选：赵敏、钱立；应选 2 名，实选 2 名。"
+    assert election_summary([], 1, 0) == "无人当选；应选 1 名，实选 0 名，需补选 1 名。"
+    assert election_summary([], 2, 0, no_quorum=True) == "参与表决未达法定比例，本次选举无人当选；应选 2 名，实选 0 名。"
+    assert election_summary(["A"], 3, 1, locale="en") == (
+        "Elected: A; 3 seats, 1 filled; a by-election is needed for 2 seats.")
+    for text in (election_summary(["A"], 1, 1, locale=loc) for loc in LOCALES):
+        assert not re.search("通过|passed|failed", text)
+    assert status_label("tied").endswith("均不当选") and status_label("elected", "en") == "elected"
+    assert len({status_label(s, loc) for s in CANDIDATE_STATUSES for loc in LOCALES}) == 10
+
+
+def test_the_seat_rule_follows_the_preset_data() -> None:
+    """Heads first by default; a preset ranking by area first says so; Hong Kong speaks of shares."""
+    assert seat_rule_summary("cn-civil-code-2021").startswith(
+        "达到当选条件的候选人，按同意的业主人数从多到少排序，人数相同的按同意的专有部分面积从多到少排序")
+    by_area = replace(get_preset("cn-civil-code-2021"), id="x", seat_order=("area",))
+    assert "按同意的专有部分面积从多到少排序，依次当选" in seat_rule_summary(by_area)
+    assert "ranked by owners voting yes, then by shares voting yes" in seat_rule_summary("hk-bmo", "en")

@@ -45,8 +45,7 @@ from vote.domain.meetings.services import MeetingService, MeetingView, MotionVie
 from vote.domain.meetings.snapshot import rule_preset
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
-from vote.rules import PRESETS, Count, Ratio
-from vote.rules.arithmetic import meets
+from vote.rules import PRESETS, Count, QuorumLine, quorum_lines
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back safely
 RECEIPT_LENGTH = 10
@@ -224,17 +223,6 @@ class InvalidBallot(Exception):
     def __init__(self, page: BallotPage, member: VoterMember, errors: dict[int, str], ballot: BallotInput) -> None:
         super().__init__("invalid ballot")
         self.page, self.member, self.errors, self.ballot = page, member, errors, ballot
-
-
-@dataclass(frozen=True)
-class QuorumLine:
-    """One participation gate against the current turnout, and how far it is."""
-
-    dimension: str
-    required: Ratio
-    comparison: str
-    met: bool
-    missing: int
 
 
 @dataclass(frozen=True)
@@ -428,25 +416,11 @@ class BallotService:
 
     @staticmethod
     def _quorum_lines(community: Community, view: MeetingView, total: Count, participated: Count) -> list[QuorumLine]:
-        preset = PRESETS.get(rule_preset(view.meeting, community))
-        if preset is None:
+        """The participation gates of the meeting's motions against the turnout, as ``vote.rules`` computes them."""
+        rule = rule_preset(view.meeting, community)
+        if rule not in PRESETS:
             return []
-        gates = {}
-        for motion in view.motions:
-            for gate in preset.gates_for(motion.motion.matter):
-                if gate.kind == "participation":
-                    gates[(gate.dimension, gate.fraction, gate.comparison)] = gate
-        lines = []
-        for dimension, fraction, comparison in gates:
-            have, base = participated.of(dimension), total.of(dimension)
-            # The smallest amount that meets the gate, in exact integers.
-            if comparison == ">=":
-                needed = -(-fraction.num * base // fraction.den)
-            else:
-                needed = fraction.num * base // fraction.den + 1
-            lines.append(QuorumLine(dimension=dimension, required=fraction, comparison=comparison,
-                                    met=meets(have, base, fraction, comparison), missing=max(0, needed - have)))
-        return lines
+        return list(quorum_lines(rule, [m.motion.matter for m in view.motions], total, participated))
 
     # ----------------------------------------------------------------- internals
 

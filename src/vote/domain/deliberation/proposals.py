@@ -35,6 +35,7 @@ from vote.domain.meetings.services import MAX_TITLE
 from vote.domain.notifications.services import notify
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
+from vote.rules import Count, ProposalThreshold, proposal_threshold
 
 MEETING_DUE_DAYS = 15
 MAX_PROPOSAL_CHARS = 5000
@@ -49,14 +50,12 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
-def needed(total: int, pct: int) -> int:
-    """The smallest count that reaches ``pct``% of ``total`` (inclusive: "以上" includes the number)."""
-    return -(-pct * total // 100)
-
-
 @dataclass(frozen=True)
 class Progress:
-    """Support by heads and by area against the threshold, all in integers (area in 0.01 m²)."""
+    """Support by heads and by area against the threshold, all in integers (area in 0.01 m²).
+
+    Whether the threshold is met, and what it takes, is decided by ``vote.rules.proposal_threshold``.
+    """
 
     heads: int
     heads_total: int
@@ -66,31 +65,35 @@ class Progress:
     mode: str
 
     @property
+    def threshold(self) -> ProposalThreshold:
+        """The support against the threshold, as the rules decide it."""
+        return proposal_threshold(self.threshold_pct, self.mode, support=Count(self.area_centi, self.heads),
+                                total=Count(self.area_total, self.heads_total))
+
+    @property
     def heads_met(self) -> bool:
-        """``heads / heads_total ≥ pct / 100`` by cross-multiplication."""
-        return self.heads_total > 0 and 100 * self.heads >= self.threshold_pct * self.heads_total
+        """The supporters' heads reach the threshold share of all heads."""
+        return self.threshold.heads_met
 
     @property
     def area_met(self) -> bool:
-        """``area / area_total ≥ pct / 100`` by cross-multiplication."""
-        return self.area_total > 0 and 100 * self.area_centi >= self.threshold_pct * self.area_total
+        """The supporters' area reaches the threshold share of all area."""
+        return self.threshold.area_met
 
     @property
     def met(self) -> bool:
         """Both dimensions (mode ``and``) or either (mode ``or``)."""
-        if self.mode == "or":
-            return self.heads_met or self.area_met
-        return self.heads_met and self.area_met
+        return self.threshold.met
 
     @property
     def heads_needed(self) -> int:
         """How many members the threshold takes."""
-        return needed(self.heads_total, self.threshold_pct)
+        return self.threshold.heads_needed
 
     @property
     def area_needed(self) -> int:
         """How much area (0.01 m²) the threshold takes."""
-        return needed(self.area_total, self.threshold_pct)
+        return self.threshold.area_needed
 
 
 @dataclass(frozen=True)

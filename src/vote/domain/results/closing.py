@@ -16,13 +16,11 @@ frozen register version, its buildings or units, and the parking setting frozen 
 (``vote.domain.meetings.snapshot``); the objection period is the one frozen at notice. If the preset's
 thresholds changed since the notice (its fingerprint differs), the meeting is not decided.
 
-Elections (choose up to K of N candidates) are decided candidate by candidate with the motion's
-matter: participants are the members who returned the election ballot, "yes" for a candidate are
-the members who selected them, and the other participants count as abstaining on that candidate.
-Among the candidates that passed, seats go in order of support (area, then heads), at most K; when
-candidates tie on both at the last seat, none of the tied candidates is elected (a run-off is
-needed). The motion's outcome is ``no-quorum`` if participation failed, ``passed`` if at least one
-seat was filled, else ``failed``.
+Elections (choose up to K of N candidates) are decided by ``vote.rules.decide_election``, the same
+function as ``vote tally``: participants are the members who returned the election ballot, "yes"
+for a candidate are the members who selected them, the other participants abstain on that
+candidate. Seats go to the candidates who passed in the preset's ``seat_order`` (yes heads, then
+yes area); candidates tied at the last seat are not elected and a by-election is needed.
 """
 
 from __future__ import annotations
@@ -53,7 +51,8 @@ from vote.domain.meetings.scope import scoped_members, whole_community
 from vote.domain.meetings.snapshot import MeetingRules, meeting_rules, preset_unchanged
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
-from vote.rules import Count, Decision, RulesError, decide, decision_to_dict
+from vote.rules import Count, Decision, RulesError, checks_to_list, decide, decision_to_dict
+from vote.rules import decide_election as rules_decide_election
 
 logger = logging.getLogger("vote.results")
 
@@ -162,37 +161,37 @@ def decide_question(rule: str, matter: int, counts: Aggregate) -> tuple[str, dic
 def decide_election(
     rule: str, matter: int, seats: int, options: Sequence[MotionOption], counts: Aggregate
 ) -> tuple[str, dict[str, Any]]:
-    """Decide every candidate by the motion's gates and fill at most ``seats`` seats by support."""
-    participated = counts.choice("election")
-    turnout = decide(rule, matter, total=counts.total, yes=ZERO, no=ZERO, abstain=participated)
-    candidates = []
-    for option in options:
-        selected = counts.by_option.get(option.id, ZERO)
-        others = Count(participated.area_centi - selected.area_centi, participated.heads - selected.heads)
-        decision = decide(rule, matter, total=counts.total, yes=selected, no=ZERO, abstain=others)
-        candidates.append({"option_id": option.id, "position": option.position, "label": option.label,
-                           "status": decision.outcome,
-                           "rank": None, **decision_record(decision)})
-    passed = sorted((c for c in candidates if c["outcome"] == "passed"),
-                    key=lambda c: (-c["yes"]["area_centi"], -c["yes"]["heads"]))
+    """Decide an election with ``vote.rules.decide_election``; return the stored outcome and tally record.
 
-    def support(candidate: dict[str, Any]) -> tuple[int, int]:
-        return candidate["yes"]["area_centi"], candidate["yes"]["heads"]
-
-    tied_at_last_seat = len(passed) > seats and support(passed[seats - 1]) == support(passed[seats])
-    for rank, candidate in enumerate(passed, start=1):
-        candidate["rank"] = rank
-        if tied_at_last_seat and support(candidate) == support(passed[seats - 1]):
-            candidate["status"] = "tied"
-        else:
-            candidate["status"] = "elected" if rank <= seats else "runner-up"
-    elected = sum(1 for c in candidates if c["status"] == "elected")
-    outcome = turnout.outcome if turnout.outcome == "no-quorum" else ("passed" if elected else "failed")
+    The stored outcome keeps the column's values: ``no-quorum`` if participation failed, ``passed``
+    if at least one seat was filled, else ``failed``; pages show the seats filled, never these words.
+    """
+    by_key = {str(option.id): option for option in options}
+    election = rules_decide_election(
+        rule, matter, seats, total=counts.total, participated=counts.choice("election"),
+        candidates=[(key, option.label, counts.by_option.get(option.id, ZERO)) for key, option in by_key.items()],
+    )
+    if election.outcome == "no-quorum":
+        outcome = "no-quorum"
+    else:
+        outcome = "passed" if election.seats_filled >= 1 else "failed"
+    candidates = [
+        {
+            "option_id": by_key[candidate.key].id, "position": by_key[candidate.key].position,
+            "label": candidate.label, "status": candidate.status, "rank": candidate.rank,
+            "outcome": candidate.decision.outcome, "yes": count_record(candidate.decision.yes),
+            "abstain": count_record(candidate.decision.abstain),
+            "checks": checks_to_list(candidate.decision.checks, candidate.decision.area_term),
+            "threshold_class": candidate.decision.threshold_class,
+        }
+        for candidate in election.candidates
+    ]
     tally = {
-        "kind": "election", "rule": turnout.rule, "matter": matter, "seats": seats, "elected": elected,
-        "outcome": outcome, "threshold_class": turnout.threshold_class,
-        "total": count_record(counts.total), "participated": count_record(participated),
-        "checks": [c for c in decision_to_dict(turnout)["checks"] if c["kind"] == "participation"],
+        "kind": "election", "rule": election.rule, "matter": election.matter, "seats": election.seats,
+        "seats_filled": election.seats_filled, "by_election_needed": election.by_election_needed,
+        "outcome": election.outcome, "threshold_class": election.threshold_class,
+        "total": count_record(election.total), "participated": count_record(election.participated),
+        "checks": checks_to_list(election.checks, election.area_term),
         "candidates": sorted(candidates, key=lambda c: c["position"]),
     }
     return outcome, tally
