@@ -342,3 +342,24 @@ async def stored_results(app: Litestar, meeting_id: int) -> dict[int, object]:
             select(MotionResult).join(Motion, Motion.id == MotionResult.motion_id).where(Motion.meeting_id == meeting_id)
         )
         return {r.motion_id: r for r in rows.scalars()}
+
+
+async def close_meeting(app: Litestar, meeting_id: int) -> None:
+    """Close a meeting whose window has ended (the preliminary result), as the closing job does."""
+    from vote.domain.results.closing import ClosingService
+
+    async with db_session(app) as db:
+        assert await ClosingService(db).close(meeting_id, app.state.clock.now(), trigger="test") is not None
+
+
+async def mark_final(app: Litestar, meeting_id: int) -> None:
+    """Move a closed meeting to its final result, as if the committee had approved it."""
+    from sqlalchemy import update
+
+    from vote.db.models import Meeting
+
+    async with db_session(app) as db:
+        await begin_write(db)
+        await db.execute(update(Meeting).where(Meeting.id == meeting_id, Meeting.status == "preliminary")
+                         .values(status="final", final_at=app.state.clock.now()))
+        await db.commit()
