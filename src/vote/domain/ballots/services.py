@@ -488,7 +488,8 @@ class BallotService:
                 lines.append(ReviewLine(view, choice_label(answer)))
                 continue
             labels = {o.id: o.label for o in view.options}
-            text = "、".join(labels[o] for o in answer) if answer else _("No candidate chosen (abstaining on every candidate)")
+            text = ("、".join(labels[o] for o in answer) if answer
+                    else _("No candidate chosen (abstaining on every candidate)"))
             lines.append(ReviewLine(view, text))
         return Review(view=page.view, member=member, lines=lines, answers=answers,
                       idempotency_key=ballot.idempotency_key)

@@ -537,7 +537,9 @@ class ResultService:
         motion, result = await self._decided_motion(meeting, motion_id)
         units, first_unit = await self._scenario_units(meeting, community)
         ballots = (
-            await self.db.execute(select(Ballot.id, Ballot.member_id, Ballot.choice).where(Ballot.motion_id == motion.id))
+            await self.db.execute(
+                select(Ballot.id, Ballot.member_id, Ballot.choice).where(Ballot.motion_id == motion.id)
+            )
         ).all()
         options = await self._options(motion)
         candidate_ids = {option.id: str(option.position) for option in options}
