@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.support.factories import (
     MotionSpec,
@@ -30,8 +30,9 @@ from tests.support.factories import (
     stored_results,
     unit_row,
 )
+from tests.support.http import post_form
 from vote.db.engine import begin_write
-from vote.db.models import Community
+from vote.db.models import Community, MotionResult
 
 INSPECTORS = ("owner", "committee", "observer")
 ROLES = ("anonymous", "owner", "owner-of-b", "observer", "committee", "operator")
@@ -174,6 +175,36 @@ async def test_an_election_says_who_was_elected_to_how_many_seats_never_passed(
     for section in (tied_section, empty_section):
         assert "<strong>通过</strong>" not in section and "<strong>未通过</strong>" not in section
         assert "表决结果：" not in section
+    result_url = f"/c/garden/meetings/{meeting.meeting_id}/result"
+    english = (await post_form(client, "/lang", {"language": "en", "next": result_url})).text
+    assert "Elected: 张伟 (2 seats, 1 filled)" in english and "Seats still vacant: 1. A by-election is needed." in english
+    assert "No one elected (2 seats, 0 filled)" in english and "Tied for the last seat: not elected" in english
+    assert "<strong>passed</strong>" not in english
     totals = (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/motions/{tied}/totals.json")).json()
     assert totals["outcome"] == {"elected": ["1"]} and totals["seats"] == 2
     assert [c["yes"]["heads"] for c in totals["candidates"]] == [4, 3, 3]
+
+
+async def test_blank_and_spoiled_paper_ballots_are_shown_within_abstain(app: Litestar, client: AsyncTestClient) -> None:
+    community_id = await create_community(app, slug="garden")
+    version_id = await create_register(app, community_id, [unit_row("1号楼", f"10{i}", 10000, f"业主{i}")
+                                                           for i in range(1, 5)])
+    members = [m for _key, m in sorted((await member_ids(app, version_id)).items())]
+    meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("更换门禁", matter=5)],
+                                             **past_window(app))
+    motion = meeting.motion_ids[0]
+    for member, choice in zip(members, ("yes", "yes", "abstain", "abstain"), strict=True):
+        await record_ballot(app, motion, member, choice)
+    await close_meeting(app, meeting.meeting_id)
+    # The close records the paper ballots' marks in the tally (one blank, one spoiled, both abstaining).
+    async with db_session(app) as db:
+        await begin_write(db)
+        result = (await db.execute(select(MotionResult).where(MotionResult.motion_id == motion))).scalar_one()
+        result.tally = {**result.tally, "blank": {"area_centi": 10000, "heads": 1},
+                        "spoiled": {"area_centi": 10000, "heads": 1}}
+        await db.commit()
+    page = (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/result")).text
+    assert "其中空白票 1 票（100.00 平方米）、无效票 1 票（100.00 平方米），均计为参与表决和弃权。" in page
+    totals = (await client.get(f"/c/garden/meetings/{meeting.meeting_id}/motions/{motion}/totals.json")).json()
+    assert totals["blank"] == totals["spoiled"] == {"area": "100.00", "heads": 1}
+    assert totals["abstain"] == {"area": "200.00", "heads": 2}
