@@ -198,6 +198,7 @@ def cmd_community(args: argparse.Namespace) -> int:
     form = CommunityForm(
         slug=args.slug, name=args.name, address=args.address, rule_preset=args.rule,
         notice_days=str(args.notice_days), parking_counts="yes" if args.parking_counts else "no",
+        ballot_inspection="yes" if args.ballot_inspection else "no",
     )
 
     async def run() -> int:
@@ -267,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--notice-days", type=int, default=15)
     create.add_argument("--parking-counts", action=argparse.BooleanOptionalAction, default=True,
                         help="whether parking spaces count in votes (default: yes)")
+    create.add_argument("--ballot-inspection", action=argparse.BooleanOptionalAction, default=True,
+                        help="whether owners may inspect each unit's ballot after the final result (default: yes)")
     create.set_defaults(func=cmd_community)
 
     audit = sub.add_parser("audit", help="audit log tools")

@@ -356,3 +356,24 @@ async def close_due_meetings(app: Litestar, *, trigger: str = "test") -> list[in
         closed, failures = await ClosingService(db).close_due(app.state.clock.now(), trigger=trigger)
     assert failures == [], failures
     return [meeting.meeting_id for meeting in closed]
+
+
+async def close_meeting(app: Litestar, meeting_id: int) -> None:
+    """Close a meeting whose window has ended (the preliminary result), as the closing job does."""
+    from vote.domain.results.closing import ClosingService
+
+    async with db_session(app) as db:
+        assert await ClosingService(db).close(meeting_id, app.state.clock.now(), trigger="test") is not None
+
+
+async def mark_final(app: Litestar, meeting_id: int) -> None:
+    """Move a closed meeting to its final result, as if the committee had approved it."""
+    from sqlalchemy import update
+
+    from vote.db.models import Meeting
+
+    async with db_session(app) as db:
+        await begin_write(db)
+        await db.execute(update(Meeting).where(Meeting.id == meeting_id, Meeting.status == "preliminary")
+                         .values(status="final", final_at=app.state.clock.now()))
+        await db.commit()

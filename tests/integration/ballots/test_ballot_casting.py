@@ -159,7 +159,7 @@ async def test_choosing_no_candidate_rejects_them_all(app: Litestar, world: Voti
     owner = await login(world.owner)
     form = ballot_form((await owner.get(base)).text, meeting, "no")
     review = await post_form(owner, f"{base}/ballot", form)
-    assert "未选择任何候选人（全部不同意）" in review.text
+    assert "未选择任何候选人（对全部候选人弃权）" in review.text
     back = await post_form(owner, f"{base}/ballot", {**form, "action": "change"})
     assert back.status_code == 200 and re.search(rf'name="m{meeting.motion_ids[0]}" value="no" required checked',
                                                   back.text)

@@ -18,7 +18,7 @@ from vote.db.models import AuditEvent, Community, Role
 SETTINGS = {
     "name": "西园小区", "address": "杭州市西湖区西园路 8 号", "rule_preset": "cn-civil-code-2021", "notice_days": "15",
     "objection_days": "7", "voting_days_min": "5", "voting_days_max": "60", "parking_counts": "no",
-    "disclose_voting_units": "yes", "proposal_threshold_pct": "20", "proposal_mode": "or",
+    "ballot_inspection": "yes", "proposal_threshold_pct": "20", "proposal_mode": "or",
 }
 
 
@@ -45,16 +45,19 @@ async def test_operator_creates_and_configures_a_community(app: Litestar, operat
     async with db_session(app) as db:
         community = (await db.execute(select(Community).where(Community.slug == "west-garden"))).scalar_one()
     assert (community.name, community.parking_counts, community.proposal_mode) == ("西园小区", False, "or")
+    assert community.ballot_inspection is True
     public = await operator_client.get("/c/west-garden")
     assert public.status_code == 200 and "西园小区" in public.text
 
     changed = await post_form(operator_client, f"/operator/communities/{community.id}",
-                              {**SETTINGS, "rule_preset": "de-weg-2020", "notice_days": "7", "voting_days_max": "30"})
+                              {**SETTINGS, "rule_preset": "de-weg-2020", "notice_days": "7", "voting_days_max": "30",
+                               "ballot_inspection": "no"})
     assert changed.status_code == 200
     async with db_session(app) as db:
         community = await db.get(Community, community.id)
         updated = (await db.execute(select(AuditEvent).where(AuditEvent.action == "community_updated"))).scalar_one()
     assert (community.rule_preset, community.notice_days, community.voting_days_max) == ("de-weg-2020", 7, 30)
+    assert community.ballot_inspection is False
     assert updated.detail["changes"]["notice_days"] == [15, 7]
     assert "address" not in updated.detail["changes"]
     assert [a for a in await audit_actions(app) if a.startswith("community_")] == ["community_created", "community_updated"]
@@ -155,7 +158,7 @@ async def test_cli_creates_a_community(
 ) -> None:
     code = await asyncio.to_thread(run_cli, monkeypatch, database_url, "--slug", "east", "--name", "东园",
                                    "--address", "东园路 1 号", "--rule", "cn-property-law-2007", "--notice-days", "7",
-                                   "--no-parking-counts")
+                                   "--no-parking-counts", "--no-ballot-inspection")
     assert code == 0
     assert "community east created" in capsys.readouterr().out
     async with db_session(app) as db:
@@ -163,6 +166,7 @@ async def test_cli_creates_a_community(
         actions = list((await db.execute(select(AuditEvent.action))).scalars())
     assert (community.slug, community.name, community.rule_preset, community.notice_days, community.parking_counts) == (
         "east", "东园", "cn-property-law-2007", 7, False)
+    assert community.ballot_inspection is False
     assert actions == ["community_created"]
 
 

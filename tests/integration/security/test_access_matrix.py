@@ -30,6 +30,9 @@ ANYONE = "anyone"
 LOGGED_IN = "logged-in"
 OPERATOR = "operator"
 DEMO_ONLY = "demo-only"  # not served outside demo mode: 404 for everyone
+# Per-unit choices: the community's owners, committee and observers after the final result; 404 for
+# everyone else (anonymous visitors included), so nothing reveals that they exist.
+INSPECTION = "inspection"
 OWNER, COMMITTEE, OBSERVER = "owner", "committee", "observer"
 ROLES = ("anonymous", OWNER, COMMITTEE, OBSERVER, OPERATOR, "committee-of-b")
 
@@ -94,8 +97,9 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     # results: public once closed; approving is the committee's; the audit log is for oversight
     ("GET", M + "/result"): ANYONE,
     ("GET", M + "/result/receipt"): ANYONE,
-    ("GET", M + "/motions/{motion_id}/result.json"): ANYONE,
-    ("GET", M + "/motions/{motion_id}/candidates/{option_id}/result.json"): ANYONE,
+    ("GET", M + "/motions/{motion_id}/totals.json"): ANYONE,
+    ("GET", M + "/motions/{motion_id}/result.json"): INSPECTION,
+    ("GET", M + "/result/ballots"): INSPECTION,
     ("POST", M + "/result/approve"): frozenset({COMMITTEE}),
     ("GET", M + "/audit"): frozenset({COMMITTEE, OBSERVER}),
     ("GET", C + "/audit"): frozenset({COMMITTEE, OBSERVER}),
@@ -152,6 +156,8 @@ def allowed(policy: frozenset[str] | str, role: str) -> bool:
         return role != "anonymous"
     if policy == OPERATOR:
         return role == OPERATOR
+    if policy == INSPECTION:
+        return role in (OWNER, COMMITTEE, OBSERVER)
     return role in policy  # type: ignore[operator]
 
 
@@ -220,9 +226,9 @@ async def test_access_matrix(app: Litestar) -> None:
                     continue  # would end this client's session or are covered elsewhere
                 url = fill(template, "a", ids_a)
                 response = await _request(client, method, url)
-                if policy == DEMO_ONLY:
+                if policy == DEMO_ONLY or (policy == INSPECTION and not allowed(policy, role)):
                     if response.status_code != 404:
-                        wrong.append(f"{role} {method} {url}: demo-only route answered {response.status_code}")
+                        wrong.append(f"{role} {method} {url}: {policy} route answered {response.status_code}")
                 elif response.status_code >= 500:
                     wrong.append(f"{role} {method} {url}: {response.status_code}")
                 elif allowed(policy, role) == refused(role, response):

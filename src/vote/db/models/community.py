@@ -32,7 +32,9 @@ class Community(IdMixin, Base):
     voting_days_max: Mapped[int] = mapped_column(default=60)
     objection_days: Mapped[int] = mapped_column(default=7)
     parking_counts: Mapped[bool] = mapped_column(default=True)
-    disclose_voting_units: Mapped[bool] = mapped_column(default=True)
+    # Owners, the committee and observers may inspect per-unit choices after the final result (the
+    # owners' right to inspect ballots); False closes that entirely: only totals are ever shown.
+    ballot_inspection: Mapped[bool] = mapped_column(default=True)
     proposal_threshold_pct: Mapped[int] = mapped_column(default=20)
     proposal_mode: Mapped[str] = mapped_column(String(3), default="and")
     created_at: Mapped[datetime]

@@ -463,7 +463,8 @@ class BallotService:
                 lines.append(ReviewLine(view, choice_label(answer)))
                 continue
             labels = {o.id: o.label for o in view.options}
-            text = "、".join(labels[o] for o in answer) if answer else _("No candidate chosen (I approve none of them)")
+            text = ("、".join(labels[o] for o in answer) if answer
+                    else _("No candidate chosen (abstaining on every candidate)"))
             lines.append(ReviewLine(view, text))
         return Review(view=page.view, member=member, lines=lines, answers=answers,
                       idempotency_key=ballot.idempotency_key)
@@ -627,7 +628,7 @@ class BallotService:
                     continue
                 if ballot.choice == ELECTION:
                     names = [o.label for o in motion.options if o.id in chosen.get(ballot.id, set())]
-                    text = "、".join(names) if names else _("No candidate chosen (I approve none of them)")
+                    text = "、".join(names) if names else _("No candidate chosen (abstaining on every candidate)")
                 else:
                     text = choice_label(ballot.choice)
                 cast.append(CastBallot(motion=motion, ballot=ballot, answer_text=text))

@@ -20,7 +20,7 @@ class CommunityForm:
     voting_days_min: str = "5"
     voting_days_max: str = "60"
     parking_counts: str = "yes"
-    disclose_voting_units: str = "yes"
+    ballot_inspection: str = "yes"
     proposal_threshold_pct: str = "20"
     proposal_mode: str = "and"
 

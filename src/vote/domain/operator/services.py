@@ -54,7 +54,7 @@ class CommunitySettings:
     voting_days_min: int
     voting_days_max: int
     parking_counts: bool
-    disclose_voting_units: bool
+    ballot_inspection: bool
     proposal_threshold_pct: int
     proposal_mode: str
 
@@ -131,7 +131,7 @@ def clean_settings(form: CommunityForm) -> CommunitySettings:
     if "voting_days_min" not in errors and "voting_days_max" not in errors and window_min > window_max:
         errors["voting_days_max"] = _("The longest voting window cannot be shorter than the shortest.")
     threshold = _number(form, "proposal_threshold_pct", 1, 100, errors)
-    for flag in ("parking_counts", "disclose_voting_units"):
+    for flag in ("parking_counts", "ballot_inspection"):
         if getattr(form, flag) not in YES_NO:
             errors[flag] = _("Choose yes or no.")
     if form.proposal_mode not in MODES:
@@ -141,7 +141,7 @@ def clean_settings(form: CommunityForm) -> CommunitySettings:
     return CommunitySettings(
         name=name, address=address, rule_preset=form.rule_preset, notice_days=notice, objection_days=objection,
         voting_days_min=window_min, voting_days_max=window_max, parking_counts=YES_NO[form.parking_counts],
-        disclose_voting_units=YES_NO[form.disclose_voting_units], proposal_threshold_pct=threshold,
+        ballot_inspection=YES_NO[form.ballot_inspection], proposal_threshold_pct=threshold,
         proposal_mode=form.proposal_mode,
     )
 

@@ -1,5 +1,5 @@
-"""The public result page (公告), the receipt check, the ``vote tally`` downloads, the committee's
-final publication, and the audit log pages for observers and the committee."""
+"""The public result page (公告), the receipt check, the totals download, the inspection of ballots
+(page and ``vote tally`` download), the committee's final publication, and the audit log pages."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ def _roles(auth: AuthContext | None, community_id: int) -> list[str]:
     return sorted(auth.roles.get(community_id, ())) if auth else []
 
 
+def _held(auth: AuthContext | None, community_id: int) -> frozenset[str]:
+    """The visitor's roles in the community as a set (what the inspection rule reads)."""
+    return auth.roles.get(community_id, frozenset()) if auth else frozenset()
+
+
 def _download(download: TallyDownload) -> Response:
     """A JSON file download."""
     return Response(
@@ -63,7 +68,8 @@ class ResultController(Controller):
     ) -> Template:
         """The result announcement, "not closed yet" or "counting in progress"; reading never closes a meeting."""
         community = await community_for(db_session, slug, auth)
-        page = await result_service.page(community, meeting_id, clock.now(), auth.account_id if auth else None)
+        page = await result_service.page(community, meeting_id, clock.now(), auth.account_id if auth else None,
+                                         _held(auth, community.id))
         return Template("results/result.html", context={
             "community": community, "page": page, "roles": _roles(auth, community.id), **TEXT_HELPERS,
         })
@@ -82,26 +88,40 @@ class ResultController(Controller):
             "community": community, "meeting": meeting, "code": code[:64], "check": check, **TEXT_HELPERS,
         })
 
+    @get("/result/ballots", name="result_ballots", cache=False)
+    async def ballots(
+        self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+        auth: NamedDependency[AuthContext | None], clock: NamedDependency[Clock],
+        result_service: NamedDependency[ResultService],
+    ) -> Template:
+        """Each unit's choice, for the community's owners, committee and observers after the final result."""
+        community = await community_for(db_session, slug, auth)
+        meeting, motions = await result_service.ballots(community, meeting_id, _held(auth, community.id),
+                                                        clock.now())
+        return Template("results/ballots.html", context={
+            "community": community, "meeting": meeting, "motions": motions, **TEXT_HELPERS,
+        })
+
+    @get("/motions/{motion_id:int}/totals.json", name="motion_totals_download", cache=False)
+    async def totals_download(
+        self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
+        clock: NamedDependency[Clock], result_service: NamedDependency[ResultService],
+    ) -> Response:
+        """A decided motion's totals (``vote tally`` checks them gate by gate): public, nothing per unit."""
+        community = await community_for(db_session, slug, auth)
+        return _download(await result_service.totals_download(community, meeting_id, motion_id, clock.now()))
+
     @get("/motions/{motion_id:int}/result.json", name="motion_tally_download", cache=False)
     async def motion_download(
         self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int],
         db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
         clock: NamedDependency[Clock], result_service: NamedDependency[ResultService],
     ) -> Response:
-        """A decided motion as a ``vote tally`` scenario."""
+        """A decided motion as a ``vote tally`` unit scenario, for inspection after the final result."""
         community = await community_for(db_session, slug, auth)
-        return _download(await result_service.tally_download(community, meeting_id, motion_id, None, clock.now()))
-
-    @get("/motions/{motion_id:int}/candidates/{option_id:int}/result.json", name="candidate_tally_download",
-         cache=False)
-    async def candidate_download(
-        self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int], option_id: FromPath[int],
-        db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
-        clock: NamedDependency[Clock], result_service: NamedDependency[ResultService],
-    ) -> Response:
-        """One election candidate as a ``vote tally`` scenario."""
-        community = await community_for(db_session, slug, auth)
-        return _download(await result_service.tally_download(community, meeting_id, motion_id, option_id, clock.now()))
+        return _download(await result_service.tally_download(community, meeting_id, motion_id,
+                                                             _held(auth, community.id), clock.now()))
 
     @post("/result/approve", name="result_approve_final", status_code=303)
     async def approve(

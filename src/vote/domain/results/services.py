@@ -1,11 +1,23 @@
-"""The published result: the public page, the receipt check, the ``vote tally`` download, the
-committee's final publication and the audit log pages for observers.
+"""The published result: the public page, the receipt check, the downloads, the inspection of
+ballots, the committee's final publication and the audit log pages for observers.
 
 Nothing of a result is visible before the meeting closes. Reading never closes a meeting (no GET
 writes): a meeting whose window has ended but that the closing job (``vote.domain.results.closing``)
 has not closed yet shows "counting in progress", and its downloads and receipt check are not found
 until the close. The final result needs the objection period to be over and the approval of a
 majority of the committee, at least two people (``Approval`` rows with subject ``result_final``).
+
+Secrecy and disclosure (RULES.md "Secrecy and disclosure of choices"):
+
+- Anyone, after the close: per motion the TOTALS only (area and heads for yes / no / abstain /
+  participated / scope, blank and spoiled paper ballots within abstain, each candidate's yes), on the
+  page and as ``totals.json`` (the totals scenario ``vote tally`` checks gate by gate). No unit, no
+  owner key, nothing in casting order; not even which units voted (its complement names who did not).
+- Logged-in owners, the committee and the observers of the community, once the FINAL result is
+  published and unless the community closed inspection (``Community.ballot_inspection``): each
+  member's choice by unit (the owners' right to inspect ballots), on the ballots page and as
+  ``result.json`` (the unit scenario), sorted by unit, never by casting time. Everyone else, and
+  everyone before the final result: 404.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
+from vote.db.models.ballots import ELECTION
 from vote.db.models import (
     Account,
     Approval,
@@ -49,32 +62,98 @@ from vote.rules import CHOICES, format_area
 FINAL_SUBJECT = "result_final"
 CLOSED_STATUSES = ("preliminary", "final")
 OWNER_KEY_PURPOSE = "tally-owner-key"
-UNIT_KEY_PURPOSE = "tally-unit-key"
 AUDIT_PAGE_SIZE = 100
+PAPER_MARKS = ("blank", "spoiled")
+# Who may inspect per-unit choices after the final result (the owners' right to inspect ballots).
+INSPECTORS = frozenset({"owner", "committee", "observer"})
+# Whether the visitor may see per-unit choices now, and if not, why (the page explains each).
+INSPECTION_AVAILABLE = "available"
+INSPECTION_AFTER_FINAL = "after-final"
+INSPECTION_MEMBERS_ONLY = "members-only"
+INSPECTION_CLOSED = "closed"
 
 
 @dataclass(frozen=True)
-class VotingUnit:
-    """A unit whose member returned a ballot: shown by number and area, never with a name."""
+class Candidate:
+    """One election candidate as stored at the close: label as on the ballot, status and support."""
 
-    building: str
-    number: str
-    area_centi: int
+    option_id: int
+    label: str
+    status: str
+    yes: dict[str, int]
+    checks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ElectionSummary:
+    """Who was elected to how many seats, and whether a by-election is needed (never "passed")."""
+
+    seats: int
+    seats_filled: int
+    elected: list[str]
+    by_election_needed: bool
+    candidates: list[Candidate]
+
+    @property
+    def vacant(self) -> int:
+        """Seats left unfilled."""
+        return max(self.seats - self.seats_filled, 0)
 
 
 @dataclass(frozen=True)
 class MotionOutcome:
-    """One motion on the result page: its frozen text and the stored result."""
+    """One motion on the result page: its frozen text and the stored result (totals only)."""
 
     motion: Motion
     title: str
     result: MotionResult | None
-    voting_units: list[VotingUnit]
+    election: ElectionSummary | None = None
 
     @property
     def tally(self) -> dict[str, Any]:
         """The stored tally record (empty before the close)."""
         return self.result.tally if self.result else {}
+
+    @property
+    def paper_marks(self) -> dict[str, dict[str, int]]:
+        """Blank and spoiled paper ballots (within abstain), when the tally records them."""
+        return {key: self.tally[key] for key in PAPER_MARKS if key in self.tally}
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """Everything the result page shows; ``inspection`` says whether per-unit choices are open to the visitor."""
+
+    meeting: Meeting
+    motions: list[MotionOutcome]
+    approvals: FinalApprovals | None
+    inspection: str = INSPECTION_AFTER_FINAL
+    counting: bool = False
+    """True when the voting window has ended and the closing job has not decided the meeting yet."""
+
+    @property
+    def closed(self) -> bool:
+        """True once a result exists (preliminary or final)."""
+        return self.meeting.status in CLOSED_STATUSES
+
+
+@dataclass(frozen=True)
+class BallotLine:
+    """One returned ballot for inspection: the member's units in scope and the choice (no name, no time)."""
+
+    units: list[str]
+    area_centi: int
+    choice: str
+    candidates: list[str]
+
+
+@dataclass(frozen=True)
+class MotionBallots:
+    """The ballots of one motion, sorted by building and unit."""
+
+    motion: Motion
+    title: str
+    lines: list[BallotLine]
 
 
 @dataclass(frozen=True)
@@ -86,22 +165,6 @@ class FinalApprovals:
     given: int
     mine: bool
     objection_over: bool
-
-
-@dataclass(frozen=True)
-class ResultPage:
-    """Everything the public result page shows."""
-
-    meeting: Meeting
-    motions: list[MotionOutcome]
-    approvals: FinalApprovals | None
-    counting: bool = False
-    """True when the voting window has ended and the closing job has not decided the meeting yet."""
-
-    @property
-    def closed(self) -> bool:
-        """True once a result exists (preliminary or final)."""
-        return self.meeting.status in CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -155,9 +218,61 @@ def owner_key(secret_key: str, meeting_id: int, person_id: int) -> str:
     return "o-" + keyed_hash(secret_key, OWNER_KEY_PURPOSE, f"{meeting_id}:{person_id}")[:20]
 
 
-def unit_key(secret_key: str, meeting_id: int, unit_id: int) -> str:
-    """An opaque unit id for the download when the community does not disclose which units voted."""
-    return "u-" + keyed_hash(secret_key, UNIT_KEY_PURPOSE, f"{meeting_id}:{unit_id}")[:16]
+def inspection_state(community: Community, meeting: Meeting, roles: frozenset[str]) -> str:
+    """Whether a visitor with ``roles`` in the community may inspect per-unit choices of ``meeting`` now.
+
+    Closed by the community: never. Before the final result: nobody. After it: the community's owners,
+    committee and observers (logged in); anyone else sees the totals only.
+    """
+    if not community.ballot_inspection:
+        return INSPECTION_CLOSED
+    if meeting.status != "final":
+        return INSPECTION_AFTER_FINAL
+    if not roles & INSPECTORS:
+        return INSPECTION_MEMBERS_ONLY
+    return INSPECTION_AVAILABLE
+
+
+def election_summary(tally: dict[str, Any]) -> ElectionSummary:
+    """An election's stored tally as "elected: …, k of K seats filled" (candidates in ballot order)."""
+    candidates = [
+        Candidate(option_id=c["option_id"], label=c["label"], status=c["status"], yes=c["yes"], checks=c["checks"])
+        for c in sorted(tally["candidates"], key=lambda c: c["position"])
+    ]
+    elected = [c.label for c in candidates if c.status == "elected"]
+    seats = int(tally["seats"])
+    # Results stored before the tally carried "by_election_needed": a seat left empty needs one.
+    by_election = bool(tally.get("by_election_needed", len(elected) < seats))
+    return ElectionSummary(seats=seats, seats_filled=len(elected), elected=elected,
+                           by_election_needed=by_election, candidates=candidates)
+
+
+def count_document(count: dict[str, int]) -> dict[str, Any]:
+    """A stored count in the scenario shape: area as a decimal string, heads as an integer."""
+    return {"area": format_area(count["area_centi"]), "heads": count["heads"]}
+
+
+def totals_document(motion: Motion, result: MotionResult, options: list[MotionOption]) -> dict[str, Any]:
+    """The totals scenario of a stored result (FORMATS: ``"format": "totals"``), with the published outcome."""
+    tally = result.tally
+    document: dict[str, Any] = {"format": "totals", "rule": result.rule_preset, "matter": motion.matter,
+                                "kind": tally["kind"]}
+    marks = {key: count_document(tally[key]) for key in PAPER_MARKS if key in tally}
+    if tally["kind"] == "election":
+        ids = {option.id: str(option.position) for option in options}
+        candidates = sorted(tally["candidates"], key=lambda c: c["position"])
+        document |= {
+            "seats": tally["seats"], "scope": count_document(tally["total"]),
+            "participated": count_document(tally["participated"]), **marks,
+            "candidates": [{"id": ids[c["option_id"]], "label": c["label"], "yes": count_document(c["yes"])}
+                           for c in candidates],
+            "outcome": {"elected": [ids[c["option_id"]] for c in candidates if c["status"] == "elected"]},
+        }
+    else:
+        document |= {"scope": count_document(tally["total"]),
+                     **{key: count_document(tally[key]) for key in ("participated", "yes", "no", "abstain")},
+                     **marks, "outcome": tally["outcome"]}
+    return document
 
 
 class ResultService:
@@ -198,49 +313,87 @@ class ResultService:
                 texts[revision.motion_id] = revision
         return texts
 
-    async def page(self, community: Community, meeting_id: int, now: datetime, account_id: int | None) -> ResultPage:
-        """The result page of a meeting: not closed yet, counting in progress, or the stored result."""
+    async def page(self, community: Community, meeting_id: int, now: datetime, account_id: int | None,
+                   roles: frozenset[str] = frozenset()) -> ResultPage:
+        """The result page of a meeting (not closed yet, counting in progress, or the stored result): totals per motion."""
         meeting = await self._meeting(community, meeting_id, now)
         if meeting.status not in CLOSED_STATUSES:
             return ResultPage(meeting=meeting, motions=[], approvals=None, counting=is_due(meeting, now))
-        motions = (
-            await self.db.execute(select(Motion).where(Motion.meeting_id == meeting.id).order_by(Motion.position))
-        ).scalars().all()
+        motions = await self._motions(meeting)
         ids = [m.id for m in motions]
         results = {
             r.motion_id: r
             for r in (await self.db.execute(select(MotionResult).where(MotionResult.motion_id.in_(ids)))).scalars()
         }
         texts = await self._texts(ids)
-        units = await self._voting_units(meeting, community, ids) if community.disclose_voting_units else {}
         outcomes = [
             MotionOutcome(
                 motion=m, title=texts[m.id].title if m.id in texts else "", result=results.get(m.id),
-                voting_units=units.get(m.id, []),
+                election=election_summary(results[m.id].tally) if m.id in results and m.kind == "election" else None,
             )
             for m in motions
         ]
         approvals = await self._approvals(community, meeting, now, account_id)
-        return ResultPage(meeting=meeting, motions=outcomes, approvals=approvals)
+        return ResultPage(meeting=meeting, motions=outcomes, approvals=approvals,
+                          inspection=inspection_state(community, meeting, roles))
 
-    async def _voting_units(
-        self, meeting: Meeting, community: Community, motion_ids: list[int]
-    ) -> dict[int, list[VotingUnit]]:
-        """Per motion, the in-scope units of the members who returned a ballot (one query)."""
+    async def _motions(self, meeting: Meeting) -> list[Motion]:
+        """The meeting's motions in agenda order."""
+        return list(
+            (await self.db.execute(select(Motion).where(Motion.meeting_id == meeting.id).order_by(Motion.position)))
+            .scalars()
+        )
+
+    async def _inspectable_meeting(self, community: Community, meeting_id: int, roles: frozenset[str],
+                                   now: datetime) -> Meeting:
+        """The meeting if the visitor may inspect its per-unit choices now; 404 otherwise (nothing to reveal)."""
+        meeting = await self._meeting(community, meeting_id, now)
+        if inspection_state(community, meeting, roles) != INSPECTION_AVAILABLE:
+            raise NotFoundException()
+        return meeting
+
+    async def ballots(self, community: Community, meeting_id: int, roles: frozenset[str],
+                      now: datetime) -> tuple[Meeting, list[MotionBallots]]:
+        """Every counted ballot of the meeting with its member's units (inspection after the final result)."""
+        meeting = await self._inspectable_meeting(community, meeting_id, roles, now)
+        motions = await self._motions(meeting)
+        texts = await self._texts([m.id for m in motions])
+        return meeting, [
+            MotionBallots(motion=m, title=texts[m.id].title if m.id in texts else "",
+                          lines=await self._voting_units(meeting, community, m.id))
+            for m in motions
+        ]
+
+    async def _voting_units(self, meeting: Meeting, community: Community, motion_id: int) -> list[BallotLine]:
+        """The counted ballots of one motion, by the member's first unit (building order, then number)."""
         units = scoped_units(meeting, community).subquery()
         rows = (
             await self.db.execute(
-                select(Ballot.motion_id, Building.name, units.c.number, units.c.area_centi)
+                select(Ballot.id, Ballot.choice, Building.name, units.c.number, units.c.area_centi)
                 .join(units, units.c.member_id == Ballot.member_id)
                 .join(Building, Building.id == units.c.building_id)
-                .where(Ballot.motion_id.in_(motion_ids))
-                .order_by(Ballot.motion_id, Building.position, Building.name, units.c.number)
+                .where(Ballot.motion_id == motion_id)
+                .order_by(Building.position, Building.name, units.c.number, units.c.id)
             )
         ).all()
-        listed: dict[int, list[VotingUnit]] = {}
-        for motion_id, building, number, area in rows:
-            listed.setdefault(motion_id, []).append(VotingUnit(building, number, area))
-        return listed
+        selections: dict[int, list[str]] = {}
+        for ballot_id, label in (
+            await self.db.execute(
+                select(BallotSelection.ballot_id, MotionOption.label)
+                .join(MotionOption, MotionOption.id == BallotSelection.option_id)
+                .where(MotionOption.motion_id == motion_id).order_by(MotionOption.position)
+            )
+        ).all():
+            selections.setdefault(ballot_id, []).append(label)
+        ballots: dict[int, tuple[str, list[str], list[int]]] = {}  # in order of each member's first unit
+        for ballot_id, choice, building, number, area in rows:
+            _choice, names, areas = ballots.setdefault(ballot_id, (choice, [], []))
+            names.append(f"{building} {number}")
+            areas.append(area)
+        return [
+            BallotLine(units=names, area_centi=sum(areas), choice=choice, candidates=selections.get(ballot_id, []))
+            for ballot_id, (choice, names, areas) in ballots.items()
+        ]
 
     async def _approvals(self, community: Community, meeting: Meeting, now: datetime,
                          account_id: int | None) -> FinalApprovals:
@@ -346,18 +499,8 @@ class ResultService:
             choice=ballot.choice, candidates=candidates, cast_at=ballot.cast_at, counted=counted,
         )
 
-    async def tally_download(
-        self, community: Community, meeting_id: int, motion_id: int, option_id: int | None, now: datetime
-    ) -> TallyDownload:
-        """The ``vote tally`` scenario of a decided motion (of one candidate, for an election).
-
-        Units are the counted units of the scope, named ``<building>-<number>`` (opaque keys instead when
-        the community does not disclose which units voted); owners are opaque keys (a keyed hash of the
-        person, per meeting); each ballot names the first unit of its member. An
-        election candidate's scenario has ``yes`` for the members who selected the candidate and
-        ``abstain`` for the other members who returned the election ballot.
-        """
-        meeting = await self._closed_meeting(community, meeting_id, now)
+    async def _decided_motion(self, meeting: Meeting, motion_id: int) -> tuple[Motion, MotionResult]:
+        """A motion of ``meeting`` with its stored result (404 otherwise)."""
         row = (
             await self.db.execute(
                 select(Motion, MotionResult).join(MotionResult, MotionResult.motion_id == Motion.id)
@@ -366,83 +509,113 @@ class ResultService:
         ).one_or_none()
         if row is None:
             raise NotFoundException()
-        motion, result = row
-        option: MotionOption | None = None
-        if motion.kind == "election":
-            option = (
-                await self.db.execute(
-                    select(MotionOption).where(MotionOption.id == option_id, MotionOption.motion_id == motion.id)
-                )
-            ).scalar_one_or_none()
-            if option is None:
-                raise NotFoundException()
-        elif option_id is not None:
-            raise NotFoundException()
+        return row[0], row[1]
+
+    async def totals_download(
+        self, community: Community, meeting_id: int, motion_id: int, now: datetime
+    ) -> TallyDownload:
+        """The totals scenario of a decided motion, for anyone: the stored counts, nothing per unit.
+
+        ``vote tally`` checks it gate by gate and compares the published outcome. An election is one
+        file with every candidate (ids are the ballot positions) and the seats.
+        """
+        meeting = await self._closed_meeting(community, meeting_id, now)
+        motion, result = await self._decided_motion(meeting, motion_id)
+        return TallyDownload(filename=f"totals-{motion.id}.json",
+                             document=totals_document(motion, result, await self._options(motion)))
+
+    async def tally_download(
+        self, community: Community, meeting_id: int, motion_id: int, roles: frozenset[str], now: datetime
+    ) -> TallyDownload:
+        """The unit scenario of a decided motion, for inspection after the final result (404 otherwise).
+
+        Units are the counted units of the scope, named ``<building>-<number>``; owners are opaque keys (a
+        keyed hash of the person, per meeting); each ballot names the first unit of its member. Units and
+        ballots are sorted by unit id, never by casting time. An election has the seats, the candidates
+        (ids are the ballot positions) and each ballot's selected candidates ([] = abstain on all).
+        """
+        meeting = await self._inspectable_meeting(community, meeting_id, roles, now)
+        motion, result = await self._decided_motion(meeting, motion_id)
         units, first_unit = await self._scenario_units(meeting, community)
         ballots = (
             await self.db.execute(
-                select(Ballot.id, Ballot.member_id, Ballot.choice)
-                .where(Ballot.motion_id == motion.id).order_by(Ballot.id)
+                select(Ballot.id, Ballot.member_id, Ballot.choice).where(Ballot.motion_id == motion.id)
             )
         ).all()
-        selected: set[int] = set()
-        if option is not None:
-            selected = set(
-                (await self.db.execute(select(BallotSelection.ballot_id).where(BallotSelection.option_id == option.id)))
-                .scalars()
+        options = await self._options(motion)
+        candidate_ids = {option.id: str(option.position) for option in options}
+        selected: dict[int, list[str]] = {}
+        for ballot_id, option_id in (
+            await self.db.execute(
+                select(BallotSelection.ballot_id, BallotSelection.option_id)
+                .join(Ballot, Ballot.id == BallotSelection.ballot_id).where(Ballot.motion_id == motion.id)
             )
-        scenario_ballots = []
+        ).all():
+            selected.setdefault(ballot_id, []).append(candidate_ids[option_id])
+        scenario_ballots: list[dict[str, Any]] = []
         for ballot_id, member_id, choice in ballots:
             if member_id not in first_unit:
                 continue  # not a member of this meeting's scope: not counted at the close either
-            if option is not None:
-                if choice == "election":
+            if motion.kind == "election":
+                if choice == ELECTION:
                     scenario_ballots.append({"unit": first_unit[member_id],
-                                             "choice": "yes" if ballot_id in selected else "abstain"})
+                                             "selected": sorted(selected.get(ballot_id, []), key=int)})
             elif choice in CHOICES:
                 scenario_ballots.append({"unit": first_unit[member_id], "choice": choice})
-        document = {"rule": result.rule_preset, "matter": motion.matter, "units": units, "ballots": scenario_ballots}
-        name = f"result-{motion.id}.json" if option is None else f"result-{motion.id}-candidate-{option.position}.json"
-        return TallyDownload(filename=name, document=document)
+        scenario_ballots.sort(key=lambda ballot: ballot["unit"])
+        document: dict[str, Any] = {"rule": result.rule_preset, "matter": motion.matter}
+        if motion.kind == "election":
+            document |= {"kind": "election", "seats": result.tally.get("seats", motion.seats),
+                         "candidates": [{"id": candidate_ids[o.id], "label": o.label} for o in options]}
+        document |= {"units": units, "ballots": scenario_ballots}
+        return TallyDownload(filename=f"result-{motion.id}.json", document=document)
+
+    async def _options(self, motion: Motion) -> list[MotionOption]:
+        """An election's candidates in ballot order (none for a question)."""
+        return list(
+            (await self.db.execute(
+                select(MotionOption).where(MotionOption.motion_id == motion.id).order_by(MotionOption.position)
+            )).scalars()
+        )
 
     async def _scenario_units(
         self, meeting: Meeting, community: Community
     ) -> tuple[list[dict[str, Any]], dict[int, str]]:
-        """The scope's units in the tally format, and each member's first unit id."""
+        """The scope's units in the tally format sorted by id, and each member's first unit id."""
         units = scoped_units(meeting, community).subquery()
         rows = (
             await self.db.execute(
                 select(units.c.id, units.c.member_id, units.c.number, units.c.area_centi, units.c.developer_held,
                        Building.name)
                 .join(Building, Building.id == units.c.building_id)
-                .order_by(Building.position, Building.name, units.c.number, units.c.id)
+                .order_by(units.c.id)
             )
         ).all()
         owners: dict[int, list[str]] = {}
         for unit_id, person_id in (
             await self.db.execute(
                 select(UnitOwner.unit_id, UnitOwner.person_id).where(UnitOwner.unit_id.in_(select(units.c.id)))
-                .order_by(UnitOwner.unit_id, UnitOwner.person_id)
             )
         ).all():
             owners.setdefault(unit_id, []).append(owner_key(self.secret_key, meeting.id, person_id))
         listed: list[dict[str, Any]] = []
         labels: set[str] = set()
-        first_unit: dict[int, str] = {}
+        member_units: list[tuple[str, int]] = []
         for unit_id, member_id, number, area, developer, building in rows:
-            if community.disclose_voting_units:
-                label = f"{building}-{number}"
-                if label in labels:  # "A-1" + "2" and "A" + "1-2": keep ids unique whatever the names
-                    label = f"{label}#{unit_id}"
-            else:
-                label = unit_key(self.secret_key, meeting.id, unit_id)
+            label = f"{building}-{number}"
+            if label in labels:  # "A-1" + "2" and "A" + "1-2": keep ids unique whatever the names
+                label = f"{label}#{unit_id}"
             labels.add(label)
             entry: dict[str, Any] = {"id": label, "area": format_area(area)}
             if developer:
                 entry["developer"] = True
             else:
-                entry["owners"] = owners.get(unit_id, [])
+                entry["owners"] = sorted(owners.get(unit_id, []))
             listed.append(entry)
+            member_units.append((label, member_id))
+        listed.sort(key=lambda unit: unit["id"])
+        first_unit: dict[int, str] = {}
+        for label, member_id in sorted(member_units):
             first_unit.setdefault(member_id, label)
         return listed, first_unit
 
