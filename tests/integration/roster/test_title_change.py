@@ -151,6 +151,8 @@ async def test_new_owner_votes_and_the_seller_no_longer_can(app: Litestar, login
     assert stored_transfer.from_person_id == await person_id_by_name(app, vote.community_id, "王伟")
     assert stored_transfer.to_person_id == await person_id_by_name(app, vote.community_id, "孙丽")
     assert await audit_actions(app) == [("title_change_moved", ["1号楼-101"])]
+    audit_page = await vote.committee.get(f"{vote.base}/audit")
+    assert "权属变更：表决权转移给新业主" in audit_page.text and "1号楼-101" in audit_page.text
 
 
 async def test_a_ballot_cast_before_the_sale_stands_and_the_buyer_is_told(app: Litestar, login: Login) -> None:
