@@ -218,6 +218,7 @@ async def test_part_of_a_members_units_sold_keeps_the_vote_and_warns_the_committ
     assert (await cast(seller, vote)).status_code == 200  # 陈静 still votes for 301 + 302
     register_page = await vote.committee.get(f"/c/{SLUG}/register")
     assert "1号楼-301、1号楼-302 仅部分房屋变更权属" in register_page.text and 'class="notice error"' in register_page.text
+    assert "公告时的投票人：陈*。" in register_page.text and "新业主的投票人" not in register_page.text
     assert await audit_actions(app) == [("title_change_kept", ["1号楼-301", "1号楼-302"])]
 
 

@@ -605,7 +605,8 @@ class BallotService:
             await self.db.execute(
                 select(units.c.member_id, Member.voter_person_id, units.c.id.in_(owned))
                 .join(Member, Member.id == units.c.member_id)
-                .where(or_(Member.voter_person_id == person_id, units.c.id.in_(owned), units.c.member_id.in_(new_owned)))
+                .where(or_(Member.voter_person_id == person_id, units.c.id.in_(owned),
+                           units.c.member_id.in_(new_owned)))
                 .distinct()
             )
         ).all()

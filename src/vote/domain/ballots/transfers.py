@@ -256,7 +256,7 @@ class TransferLine:
     units: str
     outcome: str
     from_name: str
-    to_name: str
+    to_name: str | None  # the new owners' voter ("" while not nominated); None: no single new owner
     voted: bool
     recorded_at: datetime
 
@@ -285,7 +285,7 @@ async def transfer_lines(db: AsyncSession, community: Community, *, meeting_id: 
     """Title changes of one meeting, or of every meeting still in voting at ``in_voting_at``; names masked."""
     old_person, new_person, new_member = aliased(Person), aliased(Person), aliased(Member)
     query = (
-        select(VoterTransfer, Meeting, old_person.name, new_person.name, new_member.voter_person_id)
+        select(VoterTransfer, Meeting, old_person.name, new_person.name)
         .join(Meeting, Meeting.id == VoterTransfer.meeting_id)
         .outerjoin(old_person, old_person.id == VoterTransfer.from_person_id)
         .outerjoin(new_member, new_member.id == VoterTransfer.to_member_id)
@@ -301,19 +301,25 @@ async def transfer_lines(db: AsyncSession, community: Community, *, meeting_id: 
     if not rows:
         return []
     member_ids = [t.member_id for t, *_ in rows]
+    meetings = {m.id: m for _t, m, *_ in rows}
     voted = set((await db.execute(
         select(Motion.meeting_id, Ballot.member_id).join(Motion, Motion.id == Ballot.motion_id)
-        .where(Ballot.member_id.in_(member_ids), Motion.meeting_id.in_({m.id for _t, m, *_ in rows}))
+        .where(Ballot.member_id.in_(member_ids), Motion.meeting_id.in_(list(meetings)))
     )).tuples())
-    labels = _labels((await db.execute(
-        select(Unit.member_id, Building.name, Unit.number).join(Building, Building.id == Unit.building_id)
-        .where(Unit.member_id.in_(member_ids)).order_by(Building.position, Building.name, Unit.number)
-    )).tuples())
-    lines = []
-    for transfer, meeting, old_name, new_name, _voter in rows:
-        lines.append(TransferLine(
-            meeting_id=meeting.id, meeting_title=meeting.title, units="、".join(labels.get(transfer.member_id, [])),
-            outcome=transfer.outcome, from_name=mask_name(old_name or ""), to_name=mask_name(new_name or ""),
+    labels: dict[tuple[int, int], str] = {}
+    for meeting in meetings.values():  # the units in the meeting's scope, as in the audit log
+        units = scoped_units(meeting, community).subquery()
+        by_member = _labels((await db.execute(
+            select(units.c.member_id, Building.name, units.c.number).join(Building, Building.id == units.c.building_id)
+            .where(units.c.member_id.in_(member_ids)).order_by(Building.position, Building.name, units.c.number)
+        )).tuples())
+        labels.update(((meeting.id, m), "、".join(names)) for m, names in by_member.items())
+    return [
+        TransferLine(
+            meeting_id=meeting.id, meeting_title=meeting.title, units=labels.get((meeting.id, transfer.member_id), ""),
+            outcome=transfer.outcome, from_name=mask_name(old_name or ""),
+            to_name=None if transfer.to_member_id is None else mask_name(new_name or ""),
             voted=(meeting.id, transfer.member_id) in voted, recorded_at=transfer.recorded_at,
-        ))
-    return lines
+        )
+        for transfer, meeting, old_name, new_name in rows
+    ]
