@@ -66,9 +66,10 @@ def decide(old_owners: frozenset[int], new_units: list[tuple[int, frozenset[int]
     changed = [u for u in new_units if u is None or u[1] != old_owners]
     if not changed:
         return _Target(None)
-    targets = {u[0] for u in new_units if u is not None}
-    single = next(iter(targets)) if len(changed) == len(new_units) and len(targets) == 1 and None not in new_units \
-        else None
+    targets = {u[0] if u is not None else None for u in new_units}
+    # The whole member went one way: every unit changed hands, all to one member of the new version.
+    whole = len(changed) == len(new_units) and len(targets) == 1 and None not in targets
+    single = next(iter(targets)) if whole else None
     if voted:
         return _Target("ballot_stands", single)
     return _Target("moved", single) if single is not None else _Target("kept")
