@@ -15,8 +15,11 @@ from datetime import timedelta
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from tests.conftest import BASE_URL
+from tests.integration.activation.conftest import Garden as ActivationGarden
+from tests.integration.activation.conftest import Journey, issue_letter
 from tests.integration.ballots.test_ballot_casting import ballot_form, ballots
 from tests.integration.meetings.conftest import Login, login  # noqa: F401 - fixture re-exported
 from tests.integration.roster.register_files import csv_bytes, resident_id, upload_and_confirm
@@ -33,7 +36,7 @@ from tests.support.factories import (
     stored_results,
 )
 from tests.support.http import post_form
-from vote.db.models import AuditEvent, Member, RegisterVersion, VoterTransfer
+from vote.db.models import AuditEvent, RegisterVersion, VoterTransfer
 from vote.domain.results.closing import ClosingService
 
 SLUG = "garden"
@@ -64,6 +67,7 @@ class Vote:
 
     community_id: int
     committee: AsyncTestClient
+    committee_creds: Credentials
     meeting: PublishedMeeting
     members: dict[str, int]  # frozen member by unit number
 
@@ -75,7 +79,8 @@ class Vote:
 async def open_vote(app: Litestar, login: Login) -> Vote:
     """Import the register at notice through the committee's route and open a meeting on it."""
     community_id = await create_community(app, slug=SLUG)
-    committee = await login(await create_account(app, "committee1", community_id=community_id, roles=("committee",)))
+    committee_creds = await create_account(app, "committee1", community_id=community_id, roles=("committee",))
+    committee = await login(committee_creds)
     await upload_and_confirm(committee, SLUG, register_file())
     async with db_session(app) as db:
         version_id = (await db.execute(select(RegisterVersion.id))).scalar_one()
@@ -84,7 +89,7 @@ async def open_vote(app: Litestar, login: Login) -> Vote:
         MotionSpec("增补业委会委员", matter=3, kind="election", seats=2, candidates=("张三", "李四", "王五")),
     ])
     members = {key.split("/")[1]: member for key, member in (await member_ids(app, version_id)).items()}
-    return Vote(community_id, committee, meeting, members)
+    return Vote(community_id, committee, committee_creds, meeting, members)
 
 
 async def owner(app: Litestar, login: Login, vote: Vote, name: str) -> AsyncTestClient:
@@ -229,21 +234,25 @@ async def test_a_co_owners_share_sold_moves_the_vote_to_the_voter_the_new_co_own
     await upload_and_confirm(vote.committee, SLUG, register_file(u201=("张强", "郑爽")))
     transfer = (await transfers(app))[vote.members["201"]]
     assert transfer.outcome == "moved" and transfer.to_person_id is None  # two co-owners: none nominated yet
-    staying, joining = await owner(app, login, vote, "张强"), await owner(app, login, vote, "郑爽")
-    for client in (staying, joining):
-        page = await client.get(vote.base)
-        assert 'name="member_id"' not in page.text and "尚未确定投票人" in page.text
+    staying = await owner(app, login, vote, "张强")
+    page = await staying.get(vote.base)
+    assert 'name="member_id"' not in page.text and "尚未确定投票人" in page.text
     register_page = await vote.committee.get(f"/c/{SLUG}/register")
     assert "权属变更：1号楼-201 表决权转移给新业主（原业主未投票）" in register_page.text
     assert "新业主的投票人：尚未确定" in register_page.text
 
-    # The new co-owners nominate 郑爽 on the current register (what activation does): she votes.
-    zheng = await person_id_by_name(app, vote.community_id, "郑爽")
+    # 郑爽 activates her account from a letter for the new register's member: the first co-owner to
+    # activate becomes its voter, and so votes for 201 in this meeting.
     async with db_session(app) as db:
-        await db.execute(update(Member).where(Member.id == transfer.to_member_id).values(voter_person_id=zheng))
-        await db.commit()
-    assert 'name="member_id"' not in (await staying.get(vote.base)).text
-    assert (await cast(joining, vote)).status_code == 200
+        version_id = (await db.execute(select(RegisterVersion.id).where(RegisterVersion.number == 2))).scalar_one()
+    letter = await issue_letter(app, ActivationGarden(vote.community_id, version_id, vote.committee_creds,
+                                                      vote.committee_creds), "201")
+    async with AsyncTestClient(app=app, base_url=BASE_URL) as joining:
+        done = await Journey(joining).complete(letter, "郑爽", resident_id(IDS["郑爽"])[-4:], "zheng-201")
+        assert done.status_code == 200, done.text
+        assert (await transfers(app))[vote.members["201"]].to_person_id is None  # the record of the import
+        assert 'name="member_id"' not in (await staying.get(vote.base)).text
+        assert (await cast(joining, vote)).status_code == 200
     assert {b.member_id for b in await ballots(app)} == {vote.members["201"]}
 
 
