@@ -17,6 +17,7 @@ from vote.db.models.deliberation import (
 from vote.db.models.identity import ActivationCode, RegisterImport, Verification
 from vote.db.models.meetings import Meeting, Motion, MotionRevision
 from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitOwner
+from vote.db.models.transfers import VoterTransfer
 
 __all__ = [
     "Account",
@@ -48,5 +49,6 @@ __all__ = [
     "Unit",
     "UnitOwner",
     "Verification",
+    "VoterTransfer",
     "WebSession",
 ]

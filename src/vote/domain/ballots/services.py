@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ from vote.db.models.ballots import CHOICES, ELECTION
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
+from vote.domain.ballots.transfers import transfers_for_person, votes_for
 from vote.domain.meetings.lifecycle import phase
 from vote.domain.meetings.scope import scoped_members, scoped_units
 from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
@@ -132,6 +133,8 @@ class VoterStatus:
     members: list[VoterMember]
     unnominated_units: list[str]
     other_voter_units: list[str]
+    moved_away_units: list[str] = field(default_factory=list)  # sold during the vote: the new owner votes
+    ballot_stands_units: list[str] = field(default_factory=list)  # bought during the vote, the seller had voted
 
     @property
     def next_member(self) -> VoterMember | None:
@@ -529,12 +532,13 @@ class BallotService:
 
     async def _agenda_for_voter(self, community: Community, meeting: Meeting, member_id: int,
                                 person_id: int) -> list[AgendaItem] | None:
-        """The agenda to check a form against, if the person is the voter of this member in the meeting's
-        scope on its frozen register; None if not. One query."""
+        """The agenda to check a form against, if the person votes for this member in the meeting's scope on
+        its frozen register (its voter at notice, or the new owners' after a title change); None if not.
+        One query."""
         voter = (
             scoped_units(meeting, community)
             .join(Member, Member.id == Unit.member_id)
-            .where(Unit.member_id == member_id, Member.voter_person_id == person_id)
+            .where(Unit.member_id == member_id, votes_for(meeting.id, person_id))
             .exists()
         )
         rows = (
@@ -568,24 +572,42 @@ class BallotService:
         )
 
     async def _voter_status(self, community: Community, view: MeetingView, person_id: int) -> VoterStatus:
+        """The person's members in the meeting: voter at notice, owner, or new owner after a title change."""
         units = scoped_units(view.meeting, community).subquery()
         owned = select(UnitOwner.unit_id).where(UnitOwner.person_id == person_id)
+        transfers = await transfers_for_person(self.db, view.meeting.id, person_id)
+        new_owned = [m for m, t in transfers.items() if t.new_owner or t.voter_person_id == person_id]
         rows = (
             await self.db.execute(
-                select(units.c.member_id, Member.voter_person_id)
+                select(units.c.member_id, Member.voter_person_id, units.c.id.in_(owned))
                 .join(Member, Member.id == units.c.member_id)
-                .where(or_(Member.voter_person_id == person_id, units.c.id.in_(owned)))
+                .where(or_(Member.voter_person_id == person_id, units.c.id.in_(owned),
+                           units.c.member_id.in_(new_owned)))
                 .distinct()
             )
         ).all()
-        mine = sorted({m for m, voter in rows if voter == person_id})
-        unnominated = sorted({m for m, voter in rows if voter is None})
-        others = sorted({m for m, voter in rows if voter is not None and voter != person_id})
-        labels = await self._unit_labels(community, view, unnominated + others)
+        at_notice = {m for m, voter, owns in rows if owns or voter == person_id}
+        mine, unnominated, others, moved_away, stands = set(), set(), set(), set(), set()
+        for member_id, voter, _owns in rows:
+            transfer = transfers.get(member_id)
+            if transfer is not None and transfer.outcome == "moved":
+                voter = transfer.voter_person_id
+                if voter != person_id and not transfer.new_owner:
+                    moved_away.add(member_id)
+                    continue
+            elif transfer is not None and transfer.outcome == "ballot_stands" and member_id not in at_notice:
+                stands.add(member_id)
+                continue
+            elif member_id not in at_notice:
+                continue  # a new owner of units whose title change does not move the vote
+            (mine if voter == person_id else unnominated if voter is None else others).add(member_id)
+        labels = await self._unit_labels(community, view, sorted(unnominated | others | moved_away | stands))
         return VoterStatus(
-            members=await self._members(community, view, mine),
-            unnominated_units=[label for m in unnominated for label in labels.get(m, [])],
-            other_voter_units=[label for m in others for label in labels.get(m, [])],
+            members=await self._members(community, view, sorted(mine)),
+            unnominated_units=[label for m in sorted(unnominated) for label in labels.get(m, [])],
+            other_voter_units=[label for m in sorted(others) for label in labels.get(m, [])],
+            moved_away_units=[label for m in sorted(moved_away) for label in labels.get(m, [])],
+            ballot_stands_units=[label for m in sorted(stands) for label in labels.get(m, [])],
         )
 
     async def _unit_labels(self, community: Community, view: MeetingView, member_ids: list[int]) -> dict[int, list[str]]:

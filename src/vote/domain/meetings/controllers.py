@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vote.config import Settings
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.ballots.services import BallotService
+from vote.domain.ballots.transfers import transfer_lines
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.schemas import InvalidForm, MeetingForm, MotionForm, MoveForm
 from vote.domain.meetings.services import MeetingService, local_time
@@ -120,9 +121,11 @@ class MeetingController(Controller):
         """The notice and the motions; the owner's ballot form while voting is open; the committee's tools."""
         community = await community_for(db_session, slug, auth, *VIEW_ROLES)
         ballot_page = await ballot_service.page(community, meeting_id, auth, clock.now())
+        is_committee = auth is not None and auth.has_role(community.id, "committee")
+        transfers = await transfer_lines(db_session, community, meeting_id=meeting_id) if is_committee else []
         return page("meetings/detail.html", community=community, page=ballot_page, view=ballot_page.view,
-                    notice=notice_text(done), demo=settings.demo_mode, auth=auth,
-                    is_committee=auth is not None and auth.has_role(community.id, "committee"),
+                    notice=notice_text(done), demo=settings.demo_mode, auth=auth, transfers=transfers,
+                    is_committee=is_committee,
                     is_observer=auth is not None and auth.has_role(community.id, "observer"),
                     errors={}, ballot=None)
 

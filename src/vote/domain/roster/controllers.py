@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.models import Community
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.ballots.transfers import transfer_lines
 from vote.domain.communities.guards import community_for
 from vote.domain.roster.importer import column_labels
 from vote.domain.roster.queries import RegisterQueries
@@ -38,12 +39,16 @@ class RosterController(Controller):
     @get("", name="register")
     async def overview(
         self, slug: FromPath[str], db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
-        register_queries: NamedDependency[RegisterQueries], created: FromQuery[int | None] = None,
+        register_queries: NamedDependency[RegisterQueries], clock: NamedDependency[Clock],
+        created: FromQuery[int | None] = None,
     ) -> Template:
-        """The current register's figures, its version history and imports awaiting confirmation."""
+        """The current register's figures, its version history, imports awaiting confirmation and the title
+        changes of meetings in voting."""
         community = await community_for(db_session, slug, auth, COMMITTEE)
         overview = await register_queries.overview(community.id, community.parking_counts)
-        return Template("roster/overview.html", context=_context(community, overview=overview, created=created))
+        transfers = await transfer_lines(db_session, community, in_voting_at=clock.now())
+        return Template("roster/overview.html", context=_context(community, overview=overview, created=created,
+                                                                 transfers=transfers))
 
     @get("/import", name="register_import")
     async def import_form(

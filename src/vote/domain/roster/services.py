@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vote.db.engine import begin_write
 from vote.db.models import Building, Community, Member, Person, RegisterImport, RegisterVersion, Unit, UnitOwner
 from vote.domain.audit.services import record
+from vote.domain.ballots.transfers import record_title_changes
 from vote.domain.communities.services import CommunityService
 from vote.domain.roster.importer import ImportIssue, parse_register
 from vote.domain.roster.preview import build_summary
@@ -272,7 +273,8 @@ class RosterService:
     async def confirm_import(
         self, community: Community, import_id: int, *, actor_account_id: int, now: datetime
     ) -> RegisterVersion:
-        """Turn a pending import into the next register version, in one transaction."""
+        """Turn a pending import into the next register version, in one transaction; meetings in voting
+        get their title changes (``vote.domain.ballots.transfers``)."""
         community_id = community.id
         await self._begin_write()
         staged = await self._pending(community_id, import_id)
@@ -284,6 +286,8 @@ class RosterService:
             community_id, rows, source_name=staged.source_name, now=now, actor_account_id=actor_account_id
         )
         staged.status, staged.decided_at, staged.register_version_id = "confirmed", now, version.id
+        # A meeting in voting keeps its frozen version; a title change since its notice moves the vote.
+        await record_title_changes(self.db, community, version, now=now, actor_account_id=actor_account_id)
         await record(
             self.db, at=now, action="register_import_confirmed", community_id=community_id,
             actor_account_id=actor_account_id, object_type="register_import", object_id=staged.id,
