@@ -7,7 +7,7 @@ closes that inspection: ``community.ballot_inspection``. A community that chose 
 which units voted keeps the more private choice: its inspection starts closed.
 
 Revision ID: d4e5f6a7b8c9
-Revises: edd39110cde5
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision: str = 'd4e5f6a7b8c9'
-down_revision: str | None = 'edd39110cde5'
+down_revision: str | None = 'f1a2b3c4d5e6'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

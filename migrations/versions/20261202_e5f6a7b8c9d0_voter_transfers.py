@@ -1,7 +1,7 @@
 """voter transfers: a title change during a vote moves the right to vote of a frozen member
 
 Revision ID: e5f6a7b8c9d0
-Revises: edd39110cde5
+Revises: d4e5f6a7b8c9
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = 'e5f6a7b8c9d0'
-down_revision: str | None = 'edd39110cde5'
+down_revision: str | None = 'd4e5f6a7b8c9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
