@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tests.support.factories import (
     MotionSpec,
     PublishedMeeting,
+    close_due_meetings,
     close_meeting,
     create_account,
     create_community,
@@ -180,19 +181,19 @@ async def test_an_owner_downloads_the_ballots_by_unit_after_the_final_result_and
         assert scenario["candidates"] == [{"id": "1", "label": "赵某"}, {"id": "2", "label": "钱某"},
                                           {"id": "3", "label": "孙某"}]
         assert all(len(b["selected"]) <= 2 and b["selected"] == sorted(b["selected"]) for b in scenario["ballots"])
-        # Each candidate as a question (selected = yes, returned without selecting = abstain) retallies
-        # with today's engine to the stored counts of that candidate.
-        for candidate, recorded in zip(scenario["candidates"], sorted(tally["candidates"], key=lambda c: c["position"]),
-                                       strict=True):
-            question = {"rule": scenario["rule"], "matter": scenario["matter"], "units": scenario["units"],
-                        "ballots": [{"unit": b["unit"], "choice": "yes" if candidate["id"] in b["selected"] else "abstain"}
-                                    for b in scenario["ballots"]]}
-            path = tmp_path / f"candidate-{candidate['id']}.json"
-            path.write_text(json.dumps(question, ensure_ascii=False))
-            output = _retally(path, capsys)
-            assert output["outcome"] == recorded["outcome"]
-            for key in ("total", "participated", "yes", "abstain"):
-                assert output[key] == _as_tally_output(recorded[key]), key
+        # The election form retallies with `vote tally` to the stored election, candidate by candidate.
+        path = tmp_path / f"{motion_id}.json"
+        path.write_bytes(response.content)
+        output = _retally(path, capsys)
+        assert (output["kind"], output["seats"], output["seats_filled"]) == ("election", 2, tally["seats_filled"])
+        for key in ("total", "participated"):
+            assert output[key] == _as_tally_output(tally[key]), key
+        recorded = sorted(tally["candidates"], key=lambda c: c["position"])
+        for computed, kept in zip(output["candidates"], recorded, strict=True):
+            assert (computed["status"], computed["outcome"]) == (kept["status"], kept["outcome"])
+            for key in ("yes", "abstain"):
+                assert computed[key] == _as_tally_output(kept[key]), key
+        assert output["elected"] == [str(c["position"]) for c in recorded if c["status"] == "elected"]
     scenario = (await owner.get(f"/c/demo/meetings/{meeting.meeting_id}/motions/{question_special}/result.json")).json()
     assert all(owner.startswith("o-") for unit in scenario["units"] for owner in unit.get("owners", []))
     if building:
@@ -244,6 +245,7 @@ async def test_the_result_is_available_in_english(app: Litestar, client: AsyncTe
     meeting = await create_published_meeting(app, community_id, version_id, [MotionSpec("Repaint", matter=7)],
                                              **past_window(app))
     await record_ballot(app, meeting.motion_ids[0], members["1号楼/101"], "yes")
+    await close_due_meetings(app)
     url = f"/c/garden/meetings/{meeting.meeting_id}/result"
     english = html.unescape((await post_form(client, "/lang", {"language": "en", "next": url})).text)
     assert "Outcome:" in english and "<strong>passed</strong>" in english
@@ -272,6 +274,8 @@ async def test_a_receipt_code_shows_that_the_ballot_was_counted(app: Litestar, c
 
     assert (await client.get(check, params={"code": mine})).status_code == 404  # not before the close
     app.state.clock.advance(timedelta(days=2))
+    assert (await client.get(check, params={"code": mine})).status_code == 404  # nor while it is being counted
+    await close_due_meetings(app)
 
     answer = await client.get(check, params={"code": " abcd-2345-ef "})
     assert answer.status_code == 200
