@@ -10,6 +10,7 @@ any verifier call these same functions, so there is one implementation of the ru
 """
 
 from vote.rules.arithmetic import Ratio, format_area, format_percent, parse_area
+from vote.rules.committee import committee_approves, committee_majority
 from vote.rules.engine import CHOICES, Check, Choice, Count, Decision, Outcome, decide, tally
 from vote.rules.errors import (
     DuplicateBallot,
@@ -45,3 +46,4 @@ __all__ = [
     "format_percent", "get_preset", "group_members", "load_scenario", "matter_label", "member_key",
     "outcome_label", "parse_area", "parse_scenario", "resolve_rule", "tally", "threshold_summary",
 ]
+__all__ += ["committee_approves", "committee_majority"]
