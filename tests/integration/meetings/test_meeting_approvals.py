@@ -3,16 +3,13 @@ simultaneous approvals (real HTTP requests at once, on SQLite and PostgreSQL) th
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from tests.integration.meetings.conftest import Login
 from tests.integration.meetings.test_meeting_publishing import service_draft
 from tests.support.factories import VotingWorld, create_account, create_voting_world, db_session
-from tests.support.http import post_form
+from tests.support.http import post_at_once, post_form
 from vote.db.models import Account, Approval, AuditEvent, Meeting, MotionRevision
 from vote.domain.deliberation.services import committee_account_ids
 
@@ -28,18 +25,6 @@ async def _status(app: Litestar, meeting_id: int) -> str:
     return await _count(app, select(Meeting.status).where(Meeting.id == meeting_id))  # type: ignore[return-value]
 
 
-async def _approve_at_once(clients: list[AsyncTestClient], url: str) -> list[int]:
-    """Every client posts its confirmed approval at the same moment; the sorted status codes.
-
-    The test client's transport blocks its event loop while the app answers, so a plain
-    ``asyncio.gather`` would send the requests one after the other: each goes from a thread of its own.
-    """
-    responses = await asyncio.gather(
-        *(asyncio.to_thread(asyncio.run, post_form(c, url, CONFIRMED, follow_redirects=False)) for c in clients)
-    )
-    return sorted(r.status_code for r in responses)
-
-
 async def deactivate(app: Litestar, account_id: int) -> None:
     """The account is switched off (it keeps its committee role row)."""
     async with db_session(app) as db:
@@ -51,7 +36,7 @@ async def test_five_simultaneous_approvals_publish_exactly_once(app: Litestar, l
     world = await create_voting_world(app, committee_size=5)  # a majority is three
     meeting_id, _ = await service_draft(app, world)
     clients = [await login(creds) for creds in world.committee]
-    codes = await _approve_at_once(clients, f"/c/garden/meetings/{meeting_id}/approve")
+    codes = await post_at_once(clients, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED)
     assert await _status(app, meeting_id) == "noticed"
     noticed = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "meeting_noticed")
     assert await _count(app, noticed) == 1
@@ -64,7 +49,7 @@ async def test_two_simultaneous_approvals_of_three_publish(app: Litestar, world:
     # The bug this guards against: each transaction counted without the other's insert, and both left it a draft.
     meeting_id, _ = await service_draft(app, world)
     clients = [await login(world.committee[0]), await login(world.committee[1])]
-    assert await _approve_at_once(clients, f"/c/garden/meetings/{meeting_id}/approve") == [303, 303]
+    assert await post_at_once(clients, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED) == [303, 303]
     assert await _status(app, meeting_id) == "noticed"
     assert await _count(app, select(func.count()).select_from(Approval)) == 2
 
@@ -78,7 +63,7 @@ async def test_simultaneous_approvals_of_a_new_text_publish_one_revision(app: Li
     before = await _count(app, select(Meeting.noticed_at).where(Meeting.id == meeting_id))
     await post_form(proposer, f"/c/garden/meetings/{meeting_id}/motions/{motion_id}/edit",
                     {"title": "续聘物业", "body_md": "新的文字"})
-    codes = await _approve_at_once([second, third], "/c/garden/amendments/1/adopt")
+    codes = await post_at_once([second, third], "/c/garden/amendments/1/adopt", CONFIRMED)
     assert codes == [303, 409], codes  # the later one finds the text already adopted
     async with db_session(app) as db:
         revisions = (await db.execute(select(MotionRevision.number, MotionRevision.published_at)
