@@ -109,3 +109,20 @@ async def test_a_switched_off_member_cannot_approve(app: Litestar, world: Voting
     response = await post_form(client, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED, follow_redirects=False)
     assert response.status_code in (302, 303, 401, 403)
     assert await _count(app, select(func.count()).select_from(Approval)) == 0
+
+
+async def test_a_majority_left_standing_by_a_smaller_committee_is_carried_out(app: Litestar, login: Login) -> None:
+    world = await create_voting_world(app, committee_size=4)  # a majority is three
+    meeting_id, _ = await service_draft(app, world)
+    first, second = await login(world.committee[0]), await login(world.committee[1])
+    await post_form(first, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED)
+    await post_form(second, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED)
+    await deactivate(app, world.committee[3].account_id)  # three members now: the two approvals are a majority
+    page = await first.get(f"/c/garden/meetings/{meeting_id}")
+    assert "目前已批准：2" in page.text and f"{meeting_id}/approve" in page.text  # an approver may carry it out
+    confirm = await post_form(first, f"/c/garden/meetings/{meeting_id}/approve", follow_redirects=False)
+    assert "此操作不可撤销" in confirm.text
+    response = await post_form(first, f"/c/garden/meetings/{meeting_id}/approve", CONFIRMED, follow_redirects=False)
+    assert "done=published" in response.headers["location"]
+    assert await _status(app, meeting_id) == "noticed"
+    assert await _count(app, select(func.count()).select_from(Approval)) == 2

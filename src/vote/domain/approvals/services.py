@@ -125,13 +125,19 @@ class ApprovalStatus:
         return any(a.account_id == account_id for a in self.approvers)
 
     def can_approve(self, account_id: int | None) -> bool:
-        """This account is a committee member who has not approved yet (and the decision is possible)."""
-        return account_id in self.members and not self.approved_by(account_id) and self.possible
+        """This committee member may press the button: not approved yet, or the majority is there already.
+
+        The majority can be there with the act not done when the committee shrank after the approvals
+        (a member switched off lowers the majority): then any member, an approver too, carries it out.
+        """
+        return account_id in self.members and self.possible and (not self.approved_by(account_id) or self.reached)
 
     def decisive_for(self, account_id: int | None) -> bool:
         """This account's approval would carry the decision (and perform the act at once)."""
-        return self.can_approve(account_id) and committee_approves(approvals=self.given + 1,
-                                                                   committee_size=self.committee_size)
+        if not self.can_approve(account_id):
+            return False
+        given = self.given if self.approved_by(account_id) else self.given + 1
+        return committee_approves(approvals=given, committee_size=self.committee_size)
 
 
 @dataclass(frozen=True)
