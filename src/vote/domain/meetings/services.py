@@ -415,8 +415,13 @@ class MeetingService:
                 errors["body_md"] = _("The text is too long.")
             if errors:
                 raise InvalidForm(errors)
-            proposal = await propose_revision(self.db, community, motion_id=motion.id, title=form.title,
-                                              body_md=form.body_md, actor_account_id=actor_account_id, now=now)
+            try:
+                proposal = await propose_revision(self.db, community, motion_id=motion.id, title=form.title,
+                                                  body_md=form.body_md, actor_account_id=actor_account_id, now=now)
+            except UserError as error:
+                if error.status_code != 422:
+                    raise
+                raise InvalidForm({"body_md": str(error.detail)}) from error
             await self.db.commit()
             return proposal
         clean = self._clean_motion(form)
