@@ -137,12 +137,17 @@ def test_from_the_committee_draft_to_the_public_result(live_server: LiveServer, 
     assert "使用维修资金更换电梯" in page_text and "增补业委会委员" in page_text
     phone.locator(f"form[action='/c/{DEMO_SLUG}/meetings/{meeting_id}/approve'] button").click()
     phone.wait_for_load_state()
+    phone.get_by_role("button", name="确认批准").click()  # an approval cannot be taken back: confirm it
+    phone.wait_for_load_state()
 
     # Committee member 2 approves on another phone: the notice is published; the demo tool opens voting.
     context2, second = _open_context(browser, live_server, "committee2")
     try:
         second.goto(base)
         second.locator(f"form[action='/c/{DEMO_SLUG}/meetings/{meeting_id}/approve'] button").click()
+        second.wait_for_load_state()
+        assert "此操作不可撤销" in second.locator("main").inner_text()  # this approval publishes
+        second.get_by_role("button", name="确认批准").click()
         second.wait_for_load_state()
         second.locator(f"form[action='/c/{DEMO_SLUG}/meetings/{meeting_id}/demo-open'] button").click()
         second.wait_for_load_state()

@@ -1,5 +1,5 @@
-"""Deliberation on a phone: discuss a motion (with an inline htmx reply), propose an amendment, the
-committee adopts it, and the new revision shows its diff. Injected scripts in posts and in the motion
+"""Deliberation on a phone: discuss a motion (with an inline htmx reply), propose an amendment, two
+committee members adopt it (each confirms), and the new revision shows its diff. Injected scripts in posts and in the motion
 body never run, and the page reports no CSP violation or console error."""
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ class Stage:
     owner_secret: str
     committee_login: str
     committee_secret: str
+    second_login: str
+    second_secret: str
 
 
 async def _seed(server: LiveServer) -> Stage:
     """A community of its own (others' tests count the demo committee), a motion in its notice period,
-    an owner of 2号楼 301 and a committee member with known TOTP keys."""
+    an owner of 2号楼 301 and two committee members with known TOTP keys."""
     settings = Settings(environment="development", database_url=server.database_url, demo_mode=True)
     database = Database.from_settings(settings)
     now = Clock().now()
@@ -78,7 +80,8 @@ async def _seed(server: LiveServer) -> Stage:
             service = AccountService(db, SecretBox(settings.secret_key, "totp"), IpLimiter())
             secrets: dict[str, str] = {}
             for login, role, person in (("e2e-delib-owner", "owner", person_id),
-                                        ("e2e-delib-committee", "committee", None)):
+                                        ("e2e-delib-committee", "committee", None),
+                                        ("e2e-delib-committee2", "committee", None)):
                 account = Account(login=login, display_name=login, person_id=person, created_at=now,
                                   activated_at=now)
                 db.add(account)
@@ -88,7 +91,7 @@ async def _seed(server: LiveServer) -> Stage:
                 db.add(Role(account_id=account.id, community_id=community.id, role=role, granted_at=now))
             await db.commit()
             return Stage(motion.id, "e2e-delib-owner", secrets["e2e-delib-owner"], "e2e-delib-committee",
-                         secrets["e2e-delib-committee"])
+                         secrets["e2e-delib-committee"], "e2e-delib-committee2", secrets["e2e-delib-committee2"])
     finally:
         await database.dispose()
 
@@ -143,11 +146,15 @@ def test_discuss_amend_adopt_with_diff_and_injection_stays_inert(live_server: Li
     assert phone.evaluate("window.__pwned") is None
     assert phone.console_errors == []
 
-    # The committee adopts it: revision 2, with the change shown against revision 1.
-    phone.context.clear_cookies()
-    _log_in(phone, live_server, stage.committee_login, stage.committee_secret, amendments)
-    phone.get_by_role("button", name="采纳为新的修订版本").click()
-    phone.wait_for_load_state()
+    # The committee adopts it: two members, each confirming; then revision 2, with the change shown
+    # against revision 1.
+    for login, secret in ((stage.committee_login, stage.committee_secret), (stage.second_login, stage.second_secret)):
+        phone.context.clear_cookies()
+        _log_in(phone, live_server, login, secret, amendments)
+        phone.get_by_role("button", name="采纳为新的修订版本").click()
+        phone.wait_for_load_state()
+        phone.get_by_role("button", name="确认批准").click()
+        phone.wait_for_load_state()
     phone.get_by_text("业委会已采纳该修改建议，形成第 2 版。").wait_for()
     phone.get_by_role("link", name="查看全部修订及改动").click()
     phone.wait_for_load_state()

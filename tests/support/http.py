@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -24,3 +25,15 @@ async def post_form(client: AsyncTestClient, url: str, data: dict[str, Any] | No
     form = dict(data or {})
     form["_csrf_token"] = await csrf_token(client)
     return await client.post(url, data=form, **kwargs)
+
+
+async def post_at_once(clients: list[AsyncTestClient], url: str, data: dict[str, Any] | None = None) -> list[int]:
+    """Each client posts the form at the same moment (no redirects followed); the sorted status codes.
+
+    The test client's transport blocks its event loop while the app answers, so a plain
+    ``asyncio.gather`` of posts would send them one after the other: each is sent from a thread of its own.
+    """
+    responses = await asyncio.gather(
+        *(asyncio.to_thread(asyncio.run, post_form(c, url, data, follow_redirects=False)) for c in clients)
+    )
+    return sorted(r.status_code for r in responses)

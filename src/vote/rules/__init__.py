@@ -22,6 +22,7 @@ from vote.rules.election import (
     decide_election,
     tally_election,
 )
+from vote.rules.committee import committee_approves, committee_majority
 from vote.rules.engine import CHOICES, Check, Choice, Count, Decision, Outcome, decide, tally
 from vote.rules.errors import (
     DuplicateBallot,
@@ -76,3 +77,4 @@ __all__ = [
     "proposal_threshold", "quorum_lines", "resolve_rule", "seat_rule_summary", "status_label", "tally",
     "tally_election", "threshold_summary",
 ]
+__all__ += ["committee_approves", "committee_majority"]

@@ -38,9 +38,20 @@ async def test_adopted_amendment_is_a_new_revision_with_a_diff_and_restarts_the_
     assert "<del>十</del><ins>八</ins>" in proposed.text  # the proposal's changes, character by character
     assert "1号楼 业主" in proposed.text
 
-    assert (await post_form(owner, "/c/garden/amendments/1/adopt")).status_code == 403
-    committee = await login(world.committee[0])
-    adopted = await post_form(committee, "/c/garden/amendments/1/adopt")
+    assert (await post_form(owner, "/c/garden/amendments/1/adopt", {"confirm": "yes"})).status_code == 403
+    committee, second = await login(world.committee[0]), await login(world.committee[1])
+    # Adopting once the notice is out is a committee decision: a confirmation, then two members.
+    confirm = await post_form(committee, "/c/garden/amendments/1/adopt")
+    assert confirm.status_code == 200 and "确认批准" in confirm.text and "目前已批准：0" in confirm.text
+    proposed_adoption = await post_form(committee, "/c/garden/amendments/1/adopt", {"confirm": "yes"})
+    assert proposed_adoption.status_code == 200
+    assert "目前已批准：1" in proposed_adoption.text and "形成第 2 版" not in proposed_adoption.text
+    async with db_session(app) as db:
+        assert (await db.execute(select(Meeting.opens_at))).scalar_one() == opens_before
+        assert len((await db.execute(select(MotionRevision))).scalars().all()) == 1
+    confirm = await post_form(second, "/c/garden/amendments/1/adopt")
+    assert "此操作不可撤销" in confirm.text and "已批准：g*" in confirm.text
+    adopted = await post_form(second, "/c/garden/amendments/1/adopt", {"confirm": "yes"})
     assert adopted.status_code == 200
     assert "业委会已采纳该修改建议，形成第 2 版。" in adopted.text
     async with db_session(app) as db:
@@ -56,7 +67,8 @@ async def test_adopted_amendment_is_a_new_revision_with_a_diff_and_restarts_the_
     # Published text changed: the notice clock restarts (15 days from now, the window keeps its length).
     assert meeting.opens_at > opens_before
     assert meeting.opens_at >= app.state.clock.now() + timedelta(days=14, hours=23)
-    assert {"amendment_proposed", "motion_revised", "amendment_adopted"} <= set(actions)
+    assert {"amendment_proposed", "amendment_adopt_approved", "motion_revised", "amendment_adopted"} <= set(actions)
+    assert actions.count("amendment_adopt_approved") == 2
     assert told.payload["event"] == "amendment_adopted"
 
     # Every revision shows a readable diff against the previous one.
@@ -67,7 +79,7 @@ async def test_adopted_amendment_is_a_new_revision_with_a_diff_and_restarts_the_
     discussion = await owner.get(f"/c/garden/motions/{motion_id}/discussion")
     assert "第 2 版" in discussion.text and "八万元" in discussion.text
     # Decided once: adopting again is refused.
-    assert (await post_form(committee, "/c/garden/amendments/1/adopt")).status_code == 409
+    assert (await post_form(committee, "/c/garden/amendments/1/adopt", {"confirm": "yes"})).status_code == 409
 
 
 async def test_declined_amendment_and_answered_objection_show_the_reason(

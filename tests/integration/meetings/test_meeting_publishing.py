@@ -50,7 +50,24 @@ async def _meeting(app: Litestar, meeting_id: int) -> Meeting:
 
 
 async def _approve(client: AsyncTestClient, meeting_id: int):  # noqa: ANN202
-    return await post_form(client, f"/c/garden/meetings/{meeting_id}/approve", follow_redirects=False)
+    """Approve publication as the confirmation page does (``confirm=yes``)."""
+    return await post_form(client, f"/c/garden/meetings/{meeting_id}/approve", {"confirm": "yes"},
+                           follow_redirects=False)
+
+
+async def test_approving_asks_for_confirmation_first(app: Litestar, world: VotingWorld, login: Login) -> None:
+    meeting_id, _ = await service_draft(app, world)
+    first = await login(world.committee[0])
+    confirm = await post_form(first, f"/c/garden/meetings/{meeting_id}/approve", follow_redirects=False)
+    assert confirm.status_code == 200 and "确认批准" in confirm.text and 'name="confirm" value="yes"' in confirm.text
+    async with db_session(app) as db:
+        assert (await db.execute(select(Approval))).first() is None
+    await _approve(first, meeting_id)
+    second = await login(world.committee[1])
+    confirm = await post_form(second, f"/c/garden/meetings/{meeting_id}/approve", follow_redirects=False)
+    # The second approval publishes: the page says so, and who approved before (masked).
+    assert "此操作不可撤销" in confirm.text and "已批准：g*" in confirm.text
+    assert (await _meeting(app, meeting_id)).status == "draft"
 
 
 async def test_majority_of_three_needs_two_and_one_person_counts_once(app: Litestar, world: VotingWorld,
@@ -64,8 +81,9 @@ async def test_majority_of_three_needs_two_and_one_person_counts_once(app: Lites
     assert "done=already_approved" in again.headers["location"]
     assert (await _meeting(app, meeting_id)).status == "draft"
     page = await first.get(f"/c/garden/meetings/{meeting_id}")
-    assert "目前已批准：1" in page.text
+    assert "目前已批准：1" in page.text and "已批准：g*" in page.text and f"{meeting_id}/approve" not in page.text
     second = await login(world.committee[1])
+    assert f"{meeting_id}/approve" in (await second.get(f"/c/garden/meetings/{meeting_id}")).text  # others get the button
     response = await _approve(second, meeting_id)
     assert "done=published" in response.headers["location"]
     meeting = await _meeting(app, meeting_id)
@@ -94,6 +112,8 @@ async def test_a_single_committee_member_cannot_publish(app: Litestar, login: Lo
     response = await _approve(await login(world.committee[0]), meeting_id)
     assert response.status_code == 409 and "两名" in response.text
     assert (await _meeting(app, meeting_id)).status == "draft"
+    async with db_session(app) as db:
+        assert (await db.execute(select(Approval))).first() is None
 
 
 async def test_notice_period_is_enforced_with_the_earliest_date(app: Litestar, world: VotingWorld,
@@ -137,18 +157,36 @@ async def test_published_agenda_is_frozen_and_a_revision_restarts_the_notice(app
         response = await post_form(first, url, form, follow_redirects=False)
         assert response.status_code == 409, url
     form_page = await first.get(f"{base}/motions/{motion_id}/edit")
-    assert "新版本" in form_page.text and 'name="matter"' not in form_page.text
+    assert "提交新文本，待业委会批准" in form_page.text and 'name="matter"' not in form_page.text
     app.state.clock.advance(timedelta(days=3))
-    first = await login(world.committee[0])
+    first, second = await login(world.committee[0]), await login(world.committee[1])
+    owner = await login(world.owner)
+    # One member proposes a new text: nothing is published, owners still read the current text.
     response = await post_form(first, f"{base}/motions/{motion_id}/edit",
                                {"title": "续聘物业", "body_md": "第一行\n\n修改后的文字"}, follow_redirects=False)
-    assert response.status_code == 303 and "done=revised" in response.headers["location"]
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/c/garden/motions/{motion_id}/amendments#amendment-1"
+    assert (await _meeting(app, meeting_id)).noticed_at == before.noticed_at
+    owner_page = await owner.get(base)
+    assert "修改后的文字" not in owner_page.text and "原文" in owner_page.text
+    async with db_session(app) as db:
+        assert len(list((await db.execute(select(MotionRevision))).scalars())) == 1
+    assert "待业委会批准的新文本：1" in (await first.get(base)).text
+    proposal = await first.get(f"/c/garden/motions/{motion_id}/amendments")
+    assert "目前已批准：1" in proposal.text and "您已批准采纳此文本" in proposal.text
+    assert "/amendments/1/adopt" not in proposal.text  # the proposer cannot approve a second time
+    assert (await post_form(first, "/c/garden/amendments/1/adopt", {"confirm": "yes"})).status_code == 200
+    assert (await _meeting(app, meeting_id)).noticed_at == before.noticed_at
+    # A second member approves: the approval that reaches the majority publishes the revision.
+    assert "/amendments/1/adopt" in (await second.get(f"/c/garden/motions/{motion_id}/amendments")).text
+    response = await post_form(second, "/c/garden/amendments/1/adopt", {"confirm": "yes"}, follow_redirects=False)
+    assert response.status_code == 303
     after = await _meeting(app, meeting_id)
     now = app.state.clock.now()
     assert after.noticed_at > before.noticed_at
     assert after.opens_at >= now + timedelta(days=15) - timedelta(minutes=1)
     assert after.closes_at - after.opens_at == before.closes_at - before.opens_at
-    page = await first.get(base)
+    page = await owner.get(base)
     assert "第 2 版，公告期重新计算" in page.text and "修改后的文字" in page.text
     history = await first.get(f"{base}/motions/{motion_id}")
     assert "<del>原文</del>" in history.text and "<ins>修改后的文字</ins>" in history.text
@@ -170,12 +208,13 @@ async def test_revise_motion_api(app: Litestar, world: VotingWorld) -> None:
         await db.commit()
     later = now + timedelta(days=2)
     async with db_session(app) as db:
-        revision = await revise_motion(db, motion_id=motion_id, title="修正案二", body_md="正文二",
-                                       actor_account_id=world.committee[0].account_id, now=later)
-        await db.commit()
-        assert revision.number == 3 and revision.published_at == later
+        # A noticed motion's text changes only on a committee decision: not through this function alone.
+        with pytest.raises(UserError):
+            await revise_motion(db, motion_id=motion_id, title="修正案二", body_md="正文二",
+                                actor_account_id=world.committee[0].account_id, now=later)
+        await db.rollback()
     meeting = await _meeting(app, meeting_id)
-    assert meeting.noticed_at == later and meeting.opens_at == later + timedelta(days=15)
+    assert meeting.noticed_at == now
     async with db_session(app) as db:
         with pytest.raises(UserError):
             await revise_motion(db, motion_id=motion_id, title="太晚", body_md="", actor_account_id=None,

@@ -45,6 +45,12 @@ async def _status(app: Litestar, meeting_id: int) -> str:
         return (await db.execute(select(Meeting.status).where(Meeting.id == meeting_id))).scalar_one()
 
 
+async def _approve(client: AsyncTestClient, meeting_id: int):  # noqa: ANN202
+    """Approve the final result as the confirmation page does (``confirm=yes``)."""
+    return await post_form(client, f"/c/garden/meetings/{meeting_id}/result/approve", {"confirm": "yes"},
+                           follow_redirects=False)
+
+
 async def _approvals(app: Litestar, meeting_id: int) -> int:
     async with db_session(app) as db:
         return (await db.execute(select(func.count()).select_from(Approval).where(
@@ -60,7 +66,7 @@ async def test_final_publication_needs_the_objection_period_over_and_two_committ
     approve = f"/c/garden/meetings/{meeting_id}/result/approve"
     page = f"/c/garden/meetings/{meeting_id}/result"
 
-    refused = await post_form(first, approve, follow_redirects=False)
+    refused = await _approve(first, meeting_id)
     assert refused.status_code == 409
     assert "异议期" in refused.text and "结束后才能公布最终结果" in refused.text
     assert await _approvals(app, meeting_id) == 0
@@ -69,16 +75,21 @@ async def test_final_publication_needs_the_objection_period_over_and_two_committ
 
     app.state.clock.advance(timedelta(days=5, minutes=1))  # the objection period is over
     first, second = await login(members[0]), await login(members[1])
-    assert (await post_form(first, approve, follow_redirects=False)).status_code == 303
+    confirm = await post_form(first, approve, follow_redirects=False)
+    assert confirm.status_code == 200 and "确认批准" in confirm.text and await _approvals(app, meeting_id) == 0
+    assert (await _approve(first, meeting_id)).status_code == 303
     assert await _status(app, meeting_id) == "preliminary"
     shown = await first.get(page)
     assert "已同意：1 人，需 2 人" in shown.text and "您已同意公布最终结果" in shown.text
+    assert "已批准：c*" in shown.text and "同意公布最终结果</button>" not in shown.text
+    assert "同意公布最终结果</button>" in (await second.get(page)).text
     # The same member approving again still counts once.
-    assert (await post_form(first, approve, follow_redirects=False)).status_code == 303
+    assert (await _approve(first, meeting_id)).status_code == 303
     assert await _approvals(app, meeting_id) == 1
     assert await _status(app, meeting_id) == "preliminary"
 
-    assert (await post_form(second, approve, follow_redirects=False)).status_code == 303
+    assert "此操作不可撤销" in (await post_form(second, approve, follow_redirects=False)).text
+    assert (await _approve(second, meeting_id)).status_code == 303
     assert await _status(app, meeting_id) == "final"
     public = await client.get(page)
     assert "最终结果，于" in public.text and "初步结果" not in public.text
@@ -86,7 +97,7 @@ async def test_final_publication_needs_the_objection_period_over_and_two_committ
         actions = (await db.execute(select(AuditEvent.action).where(AuditEvent.community_id == community_id)
                                     .order_by(AuditEvent.id))).scalars().all()
     assert actions[-3:] == ["result_final_approved", "result_final_approved", "result_published_final"]
-    again = await post_form(second, approve, follow_redirects=False)
+    again = await _approve(second, meeting_id)
     assert again.status_code == 409 and "最终结果已经公布" in again.text
 
 
@@ -99,7 +110,7 @@ async def test_observers_owners_and_visitors_cannot_publish(app: Litestar, clien
     outsider = await login(await create_account(app, "outsider", community_id=other_committee, roles=("committee",)))
     approve = f"/c/garden/meetings/{meeting_id}/result/approve"
     for visitor in (observer, owner, outsider):
-        response = await post_form(visitor, approve, follow_redirects=False)
+        response = await post_form(visitor, approve, {"confirm": "yes"}, follow_redirects=False)
         assert response.status_code == 403
     anonymous = await post_form(client, approve, follow_redirects=False)
     assert anonymous.status_code in (302, 303) and anonymous.headers["location"].startswith("/login")
@@ -114,7 +125,7 @@ async def test_a_committee_of_one_can_never_publish_alone(app: Litestar, client:
     community_id, meeting_id = await _closed_meeting(app, client)
     app.state.clock.advance(timedelta(days=6))
     alone = await login(await create_account(app, "solo", community_id=community_id, roles=("committee",)))
-    assert (await post_form(alone, f"/c/garden/meetings/{meeting_id}/result/approve",
-                            follow_redirects=False)).status_code == 303
-    assert await _status(app, meeting_id) == "preliminary"
+    refused = await _approve(alone, meeting_id)
+    assert refused.status_code == 409 and "至少两名业委会成员" in refused.text
+    assert await _status(app, meeting_id) == "preliminary" and await _approvals(app, meeting_id) == 0
     assert "需 2 人" in (await alone.get(f"/c/garden/meetings/{meeting_id}/result")).text

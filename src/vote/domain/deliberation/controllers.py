@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.models import Amendment, Community
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.approvals.schemas import ConfirmForm
 from vote.domain.communities.guards import community_for
 from vote.domain.deliberation import proposals
 from vote.domain.deliberation.proposals import ProposalService
@@ -37,6 +38,7 @@ from vote.domain.notifications.services import Delivery
 from vote.lib.clock import Clock
 from vote.lib.errors import UserError
 from vote.lib.http import is_htmx
+from vote.lib.i18n import _
 
 # Errors a form is shown again for, with what was typed; anything else is an error page.
 FORM_ERRORS = frozenset({409, 422, 429})
@@ -200,11 +202,22 @@ class DiscussionController(Controller):
         self, slug: FromPath[str], amendment_id: FromPath[int], db_session: NamedDependency[AsyncSession],
         auth: NamedDependency[AuthContext | None], amendment_service: NamedDependency[AmendmentService],
         clock: NamedDependency[Clock], delivery: NamedDependency[Delivery],
-    ) -> Redirect:
-        """Committee: adopt an amendment as the motion's next revision."""
+        data: Annotated[ConfirmForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """Committee: adopt an amendment (in a draft), or approve adopting it (once noticed), after confirming."""
         community = await community_for(db_session, slug, auth, "committee")
-        amendment = await amendment_service.adopt(community, amendment_id, auth, clock.now())
-        return amendment_redirect(slug, amendment, delivery)
+        if not data.confirmed:
+            view, context = await amendment_service.adoption(community, amendment_id, auth, clock.now())
+            if view.approvals is not None and auth is not None:
+                return render("approvals/confirm.html", community=community, status=view.approvals,
+                              account_id=auth.account_id, heading=_("Adopt as a new revision"),
+                              subject_title=context.revision.title,
+                              back=f"{context.amendments_url}#amendment-{amendment_id}",
+                              action=f"/c/{slug}/amendments/{amendment_id}/adopt",
+                              consequence=_("the proposed text is published as the motion's next revision and the "
+                                            "notice period restarts."))
+        adoption = await amendment_service.adopt(community, amendment_id, auth, clock.now())
+        return amendment_redirect(slug, adoption.amendment, delivery)
 
     @post("/amendments/{amendment_id:int}/decline", status_code=303)
     async def decline(

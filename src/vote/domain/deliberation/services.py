@@ -29,11 +29,20 @@ from vote.db.models import (
     Motion,
     MotionRevision,
     RegisterVersion,
-    Role,
     Unit,
     UnitOwner,
 )
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.approvals.services import (
+    AMENDMENT_ADOPT,
+    MEETING_PUBLISH,
+    ApprovalStatus,
+    approval_status,
+    approve,
+    committee_member_ids,
+    lock_subject,
+    withdraw,
+)
 from vote.domain.audit.services import record
 from vote.domain.deliberation.markdown import render_post
 from vote.domain.meetings.lifecycle import Phase, phase
@@ -133,14 +142,8 @@ async def check_rate_limit(db: AsyncSession, account_id: int, now: datetime) -> 
 
 
 async def committee_account_ids(db: AsyncSession, community_id: int) -> list[int]:
-    """Every account with the committee role in the community."""
-    return list(
-        (
-            await db.execute(
-                select(Role.account_id).where(Role.community_id == community_id, Role.role == "committee")
-            )
-        ).scalars()
-    )
+    """The committee's members (``vote.domain.approvals``: active accounts with the committee role)."""
+    return await committee_member_ids(db, community_id)
 
 
 def clean_text(text: str, *, limit: int, empty: str, too_long: str) -> str:
@@ -471,6 +474,8 @@ class AmendmentView:
     body_diff: list[DiffOp]
     base_number: int | None
     revision_number: int | None
+    approvals: ApprovalStatus | None = None
+    """Where the committee stands on adopting it (open amendments once the notice is published)."""
 
 
 @dataclass(frozen=True)
@@ -480,6 +485,17 @@ class AmendmentPage:
     context: MotionContext
     steps: list[RevisionStep]
     amendments: list[AmendmentView]
+    viewer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What a committee member's "adopt" did: approved (``adopted`` False) or adopted the text."""
+
+    amendment: Amendment
+    status: ApprovalStatus | None
+    adopted: bool
+    added: bool = True
 
 
 class AmendmentService:
@@ -506,6 +522,10 @@ class AmendmentService:
             base = revisions.get(amendment.base_revision_id or -1) or context.revision
             adopted = revisions.get(amendment.revision_id or -1)
             proposed_title = amendment.proposed_title or base.title
+            approvals = None
+            if amendment.kind == "amendment" and (amendment.status == "adopted" or
+                                                  (amendment.status == "open" and context.phase == "noticed")):
+                approvals = await approval_status(self.db, community, AMENDMENT_ADOPT, amendment.id)
             views.append(AmendmentView(
                 amendment=amendment,
                 comment_html=render_post(amendment.comment),
@@ -514,8 +534,18 @@ class AmendmentService:
                 if amendment.proposed_body_md is not None else [],
                 base_number=base.number,
                 revision_number=adopted.number if adopted else None,
+                approvals=approvals,
             ))
-        return AmendmentPage(context=context, steps=list(reversed(steps)), amendments=views)
+        return AmendmentPage(context=context, steps=list(reversed(steps)), amendments=views,
+                             viewer_id=auth.account_id if auth else None)
+
+    async def adoption(self, community: Community, amendment_id: int, auth: AuthContext | None,
+                       now: datetime) -> tuple[AmendmentView, MotionContext]:
+        """One open amendment with its changes and the committee's approvals (the confirmation page)."""
+        amendment, context = await self._open_for_committee(community, amendment_id, auth, now)
+        page = await self.page(community, amendment.motion_id, auth, now)
+        view = next(v for v in page.amendments if v.amendment.id == amendment.id)
+        return view, context
 
     async def propose(self, community: Community, motion_id: int, auth: AuthContext | None, *, kind: str,
                       title: str, body: str, comment: str, now: datetime) -> Amendment:
@@ -570,16 +600,33 @@ class AmendmentService:
         return amendment
 
     async def adopt(self, community: Community, amendment_id: int, auth: AuthContext | None,
-                    now: datetime) -> Amendment:
-        """Adopt an amendment: its text becomes the motion's next revision (restarting the notice if published)."""
+                    now: datetime) -> Adoption:
+        """A committee member adopts an amendment, or approves adopting it once the notice is out.
+
+        In a draft (owners see nothing yet) one member adopts it as the next draft revision, and the
+        draft's publication approvals are withdrawn. Once the notice is published, the text changes only
+        on a committee decision (``vote.domain.approvals``): the first "adopt" proposes the adoption and
+        counts as its first approval; the approval that reaches the majority publishes the text as the
+        next revision, restarting the notice; approvals given to other proposed texts of the motion are
+        then withdrawn (the text they would replace has changed).
+        """
         async with writing(self.db):
+            await lock_subject(self.db, community.id, AMENDMENT_ADOPT, amendment_id)
             amendment, context = await self._open_for_committee(community, amendment_id, auth, now)
             assert auth is not None
             if amendment.kind != "amendment" or amendment.proposed_body_md is None:
                 raise UserError(_("An objection has no text to adopt; answer it instead."), 409)
+            if not context.amendable:
+                raise UserError(_("Voting has opened: the text of this motion can no longer be changed."), 409)
+            status: ApprovalStatus | None = None
+            if context.phase == "noticed":
+                decision = await approve(self.db, community, AMENDMENT_ADOPT, amendment.id, auth.account_id, now)
+                status = decision.status
+                if not decision.reached:
+                    return Adoption(amendment=amendment, status=status, adopted=False, added=decision.added)
             revision = await revise_motion(
                 self.db, motion_id=amendment.motion_id, title=amendment.proposed_title or context.revision.title,
-                body_md=amendment.proposed_body_md, actor_account_id=auth.account_id, now=now,
+                body_md=amendment.proposed_body_md, actor_account_id=auth.account_id, now=now, approval=status,
             )
             amendment.status, amendment.decided_at, amendment.decided_by_account_id = "adopted", now, auth.account_id
             amendment.revision_id = revision.id
@@ -587,15 +634,30 @@ class AmendmentService:
             await record(
                 self.db, at=now, action="amendment_adopted", community_id=community.id,
                 actor_account_id=auth.account_id, object_type="amendment", object_id=amendment.id,
-                detail={"motion_id": amendment.motion_id, "revision": revision.number},
+                detail={"motion_id": amendment.motion_id, "revision": revision.number,
+                        "approvers": [a.account_id for a in status.approvers] if status else [auth.account_id]},
             )
+            if status is None:
+                await withdraw(self.db, community.id, MEETING_PUBLISH, [context.meeting.id], reason="draft_changed",
+                               now=now, actor_account_id=auth.account_id)
+            others = list(
+                (
+                    await self.db.execute(
+                        select(Amendment.id).where(Amendment.motion_id == amendment.motion_id,
+                                                   Amendment.status == "open", Amendment.id != amendment.id)
+                    )
+                ).scalars()
+            )
+            await withdraw(self.db, community.id, AMENDMENT_ADOPT, others, reason="text_changed", now=now,
+                           actor_account_id=auth.account_id)
             await self._tell_author(context, amendment, "amendment_adopted", auth.account_id, revision.title, now)
-        return amendment
+        return Adoption(amendment=amendment, status=status, adopted=True)
 
     async def decline(self, community: Community, amendment_id: int, auth: AuthContext | None, reason: str,
                       now: datetime) -> Amendment:
         """Decline an amendment, or answer an objection, with a public reason."""
         async with writing(self.db):
+            await lock_subject(self.db, community.id, AMENDMENT_ADOPT, amendment_id)
             amendment, context = await self._open_for_committee(community, amendment_id, auth, now)
             assert auth is not None
             reason = clean_text(

@@ -1,4 +1,8 @@
-"""Meeting pages: the list, drafting (committee), approval to publish, the meeting page, revisions."""
+"""Meeting pages: the list, drafting (committee), approval to publish, the meeting page, revisions.
+
+A change of a noticed motion's text is proposed here and decided on the motion's amendments page,
+like an owner's amendment (``vote.domain.approvals``: two committee members at least).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.config import Settings
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.approvals.schemas import ConfirmForm
 from vote.domain.ballots.services import BallotService
 from vote.domain.ballots.transfers import transfer_lines
 from vote.domain.communities.guards import community_for
@@ -50,7 +55,6 @@ def notice_text(key: str) -> str:
         "approved": _("Your approval was recorded. Publication needs more committee members."),
         "already_approved": _("You had already approved; your approval counts once."),
         "published": _("The meeting was published: the notice is posted and the observer informed."),
-        "revised": _("A new revision was published and the notice period restarted."),
         "demo_opened": _("Demo: voting is open now."),
     }
     return notices.get(key, "")
@@ -205,43 +209,54 @@ class MeetingController(Controller):
                             db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
                             meeting_service: NamedDependency[MeetingService], clock: NamedDependency[Clock],
                             data: Annotated[MotionForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
-        """Save the motion (a published one gets a new revision that restarts the notice period)."""
+        """Save a draft motion; for a published one, propose a new text for the committee to approve."""
         community = await community_for(db_session, slug, auth, *COMMITTEE)
         try:
-            meeting = await meeting_service.update_motion(community, meeting_id, motion_id, data, _actor(auth),
-                                                          clock.now())
+            proposal = await meeting_service.update_motion(community, meeting_id, motion_id, data, _actor(auth),
+                                                           clock.now())
         except InvalidForm as invalid:
             meeting, view = await meeting_service.motion(community, meeting_id, motion_id)
             return page("meetings/motion_form.html", status_code=422, community=community, meeting=meeting,
                         motion=view, errors=invalid.errors, form=data)
-        return Redirect(path=_meeting_url(slug, meeting_id, "saved" if meeting.status == "draft" else "revised"),
-                        status_code=303)
+        if proposal is None:
+            return Redirect(path=_meeting_url(slug, meeting_id, "saved"), status_code=303)
+        return Redirect(path=f"/c/{slug}/motions/{motion_id}/amendments#amendment-{proposal.id}", status_code=303)
 
     @post("/{meeting_id:int}/motions/{motion_id:int}/move", status_code=303)
     async def move_motion(self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int],
                           db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
-                          meeting_service: NamedDependency[MeetingService],
+                          meeting_service: NamedDependency[MeetingService], clock: NamedDependency[Clock],
                           data: Annotated[MoveForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
         """Move a draft motion up or down."""
         community = await community_for(db_session, slug, auth, *COMMITTEE)
-        await meeting_service.move_motion(community, meeting_id, motion_id, data.direction)
+        await meeting_service.move_motion(community, meeting_id, motion_id, data.direction, _actor(auth), clock.now())
         return Redirect(path=_meeting_url(slug, meeting_id) + f"#motion-{motion_id}", status_code=303)
 
     @post("/{meeting_id:int}/motions/{motion_id:int}/remove", status_code=303)
     async def remove_motion(self, slug: FromPath[str], meeting_id: FromPath[int], motion_id: FromPath[int],
                             db_session: NamedDependency[AsyncSession], auth: NamedDependency[AuthContext | None],
-                            meeting_service: NamedDependency[MeetingService]) -> Redirect:
+                            meeting_service: NamedDependency[MeetingService], clock: NamedDependency[Clock]) -> Redirect:
         """Take a motion off the draft's agenda."""
         community = await community_for(db_session, slug, auth, *COMMITTEE)
-        await meeting_service.remove_motion(community, meeting_id, motion_id)
+        await meeting_service.remove_motion(community, meeting_id, motion_id, _actor(auth), clock.now())
         return Redirect(path=_meeting_url(slug, meeting_id, "saved"), status_code=303)
 
     @post("/{meeting_id:int}/approve", status_code=303)
     async def approve(self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
                       auth: NamedDependency[AuthContext | None], meeting_service: NamedDependency[MeetingService],
-                      clock: NamedDependency[Clock]) -> Redirect:
-        """This committee member approves publication; the majority-reaching approval publishes."""
+                      clock: NamedDependency[Clock],
+                      data: Annotated[ConfirmForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        """This committee member approves publication (after the confirmation page); the majority publishes."""
         community = await community_for(db_session, slug, auth, *COMMITTEE)
+        if not data.confirmed:
+            view = await meeting_service.publication_check(community, meeting_id, clock.now())
+            assert view.approvals is not None
+            return page("approvals/confirm.html", status_code=200, community=community, status=view.approvals,
+                        account_id=_actor(auth), heading=_("Approve publication of this notice"),
+                        subject_title=view.meeting.title, back=_meeting_url(slug, meeting_id),
+                        action=_meeting_url(slug, meeting_id) + "/approve",
+                        consequence=_("the notice is published to every owner and the observer, and the agenda and "
+                                      "texts are frozen."))
         outcome = await meeting_service.approve_publication(community, meeting_id, _actor(auth), clock.now())
         done = "published" if outcome.published else "already_approved" if outcome.already_approved else "approved"
         return Redirect(path=_meeting_url(slug, meeting_id, done), status_code=303)

@@ -1,9 +1,13 @@
 """Revisions of a motion's text: a published text is frozen, a change is a new revision.
 
 Before publication a new revision is simply the next draft. While the meeting is noticed but not yet
-open, a new revision is published at once and restarts the notice clock (RULES.md, "Agenda lock"):
-the voting window moves so that it opens no earlier than a full notice period from now. Once voting
-has opened, the text can no longer change.
+open, a new text is a decision of the committee, not of one member: it is *proposed*
+(``propose_revision``: an amendment written by the committee, approved by its proposer) and stays
+unpublished — owners keep seeing the current text — until a committee majority of at least two
+approved it (``vote.domain.approvals``; owners' amendments follow the same path). The approval that
+reaches the majority publishes it as the next revision (``revise_motion``), which restarts the notice
+clock (RULES.md, "Agenda lock"): the voting window moves so that it opens no earlier than a full
+notice period from now. Once voting has opened, the text can no longer change.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
-from vote.db.models import Community, Meeting, Motion, MotionRevision
+from vote.db.models import Amendment, Community, Meeting, Motion, MotionRevision
+from vote.domain.approvals.services import AMENDMENT_ADOPT, ApprovalStatus, approve
 from vote.domain.audit.services import record
 from vote.domain.meetings.lifecycle import phase
 from vote.lib.errors import UserError
@@ -61,10 +66,13 @@ async def revise_motion(
     body_md: str,
     actor_account_id: int | None,
     now: datetime,
+    approval: ApprovalStatus | None = None,
 ) -> MotionRevision:
     """Add the motion's next revision; once noticed it is published at once and restarts the notice.
 
-    Refused with a ``UserError`` once voting has opened. The caller commits.
+    A noticed motion's text changes only on a committee decision: ``approval`` must be the reached
+    approval of the adopted text (``AMENDMENT_ADOPT``). Refused with a ``UserError`` once voting has
+    opened. The caller commits.
     """
     if not db.in_transaction():
         await begin_write(db)
@@ -91,6 +99,9 @@ async def revise_motion(
         )
     ).scalar_one() + 1
     published = current == "noticed"
+    if published and (approval is None or approval.subject_type != AMENDMENT_ADOPT or not approval.reached):
+        raise UserError(_("A new text of a published motion needs the approval of a majority of the committee, and "
+                          "at least two members."), 409)
     revision = MotionRevision(
         motion_id=motion.id, number=number, title=title, body_md=body_md, created_at=now,
         created_by_account_id=actor_account_id, published_at=now if published else None,
@@ -105,9 +116,59 @@ async def revise_motion(
         detail={
             "meeting_id": meeting.id, "revision": number, "published": published,
             "opens_at": meeting.opens_at.isoformat(), "closes_at": meeting.closes_at.isoformat(),
+            "approvers": [a.account_id for a in approval.approvers] if approval else [],
         },
     )
     return revision
+
+
+async def propose_revision(
+    db: AsyncSession,
+    community: Community,
+    *,
+    motion_id: int,
+    title: str,
+    body_md: str,
+    actor_account_id: int,
+    now: datetime,
+) -> Amendment:
+    """A committee member proposes a new text for a noticed motion: nothing is published yet.
+
+    The proposal is an amendment written by the committee, shown with the owners' amendments; the
+    proposer's approval is its first one (``vote.domain.approvals``: who puts a decision forward approves
+    it). A second member's approval is always needed. Call in a write transaction; the caller commits.
+    """
+    title, body_md = title.strip(), body_md.strip()
+    row = (
+        await db.execute(
+            select(Motion, Meeting).join(Meeting, Meeting.id == Motion.meeting_id)
+            .where(Motion.id == motion_id, Meeting.community_id == community.id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise UserError(_("This motion does not exist."), 404)
+    motion, meeting = row
+    if phase(meeting, now) != "noticed":
+        raise UserError(_("Voting has opened: the text of this motion can no longer be changed."), 409)
+    current = await latest_revision(db, motion.id)
+    assert current is not None
+    if title == current.title and body_md == current.body_md.strip():
+        raise UserError(_("The proposed text is the same as the current text."), 422)
+    proposal = Amendment(
+        community_id=community.id, motion_id=motion.id, base_revision_id=current.id, kind="amendment",
+        author_account_id=actor_account_id, author_role="committee", author_building=None,
+        proposed_title=title if title != current.title else None, proposed_body_md=body_md, comment="",
+        status="open", created_at=now,
+    )
+    db.add(proposal)
+    await db.flush()
+    await record(
+        db, at=now, action="amendment_proposed", community_id=community.id, actor_account_id=actor_account_id,
+        object_type="amendment", object_id=proposal.id,
+        detail={"motion_id": motion.id, "base_revision": current.number, "by": "committee"},
+    )
+    await approve(db, community, AMENDMENT_ADOPT, proposal.id, actor_account_id, now)
+    return proposal
 
 
 def _tokens(text: str) -> list[str]:

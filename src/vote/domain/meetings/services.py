@@ -12,13 +12,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from markupsafe import Markup
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
 from vote.db.models import (
-    Account,
-    Approval,
+    Amendment,
     Building,
     Community,
     Meeting,
@@ -26,12 +24,19 @@ from vote.db.models import (
     MotionOption,
     MotionRevision,
     RegisterVersion,
-    Role,
+)
+from vote.domain.approvals.services import (
+    MEETING_PUBLISH,
+    ApprovalStatus,
+    approval_status,
+    approve,
+    lock_subject,
+    withdraw,
 )
 from vote.domain.audit.services import record
 from vote.domain.meetings.lifecycle import Phase, phase
 from vote.domain.meetings.markdown import render_markdown
-from vote.domain.meetings.revisions import latest_revision, revise_motion, revision_diff
+from vote.domain.meetings.revisions import latest_revision, propose_revision, revise_motion, revision_diff
 from vote.domain.meetings.schemas import InvalidForm, MeetingForm, MotionForm
 from vote.domain.meetings.scope import scope_building_ids, scoped_members
 from vote.domain.meetings.snapshot import freeze_rules, rule_preset
@@ -39,7 +44,7 @@ from vote.lib.errors import UserError
 from vote.lib.i18n import _, current_language
 from vote.rules import MATTERS, matter_label, threshold_summary
 
-PUBLISH_SUBJECT = "meeting_publish"
+PUBLISH_SUBJECT = MEETING_PUBLISH
 # Mainland China has one time zone and no daylight saving: dates are typed and shown in UTC+8.
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -71,11 +76,6 @@ def parse_local(value: str) -> datetime | None:
         return datetime.strptime(value.strip()[:16], LOCAL_INPUT_FORMAT).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
     except ValueError:
         return None
-
-
-def approvals_needed(committee_size: int) -> int:
-    """A majority of the committee, and never fewer than two people."""
-    return max(2, committee_size // 2 + 1)
 
 
 def _later(moment: datetime | None, first: datetime | None) -> bool:
@@ -111,14 +111,11 @@ class MeetingView:
     phase: Phase
     motions: list[MotionView]
     scope_text: str
-    approver_ids: frozenset[int]
-    approvals_needed: int
-    committee_size: int
     earliest_opening: datetime
-
-    def approved_by(self, account_id: int) -> bool:
-        """True when this account already approved the publication."""
-        return account_id in self.approver_ids
+    approvals: ApprovalStatus | None = None
+    """Where the committee stands on publishing (drafts only)."""
+    open_amendments: dict[int, int] | None = None
+    """Per motion, the proposed texts awaiting the committee (noticed meetings only)."""
 
 
 @dataclass(frozen=True)
@@ -244,13 +241,14 @@ class MeetingService:
         if meeting.status == "draft" and not drafts:
             raise UserError(_("This meeting does not exist."), 404)
         motions = await self.motions(community, meeting)
-        approvers = await self._approver_ids(community, meeting)
-        size = await self._committee_size(community)
+        current = phase(meeting, now)
+        approvals = await approval_status(self.db, community, PUBLISH_SUBJECT, meeting.id) if current == "draft" else None
+        open_amendments = await self._open_amendments(meeting) if current == "noticed" and drafts else None
         return MeetingView(
-            community=community, meeting=meeting, phase=phase(meeting, now), motions=motions,
-            scope_text=await self.scope_text(community, meeting.scope), approver_ids=frozenset(approvers),
-            approvals_needed=approvals_needed(size), committee_size=size,
+            community=community, meeting=meeting, phase=current, motions=motions,
+            scope_text=await self.scope_text(community, meeting.scope),
             earliest_opening=now + timedelta(days=community.notice_days),
+            approvals=approvals, open_amendments=open_amendments,
         )
 
     async def motion(self, community: Community, meeting_id: int, motion_id: int) -> tuple[Meeting, MotionView]:
@@ -368,7 +366,7 @@ class MeetingService:
         meeting.title, meeting.opens_at, meeting.closes_at, meeting.scope = await self._clean_meeting(
             community, form, now
         )
-        await self._draft_changed(meeting)
+        await self._draft_changed(meeting, actor_account_id, now)
         await self.db.commit()
         return meeting
 
@@ -392,15 +390,21 @@ class MeetingService:
         self.db.add_all(
             MotionOption(motion_id=motion.id, position=i, label=label) for i, label in enumerate(clean.candidates, 1)
         )
-        await self._draft_changed(meeting)
+        await self._draft_changed(meeting, actor_account_id, now)
         await self.db.commit()
         return motion
 
     async def update_motion(self, community: Community, meeting_id: int, motion_id: int, form: MotionForm,
-                            actor_account_id: int, now: datetime) -> Meeting:
-        """Edit a motion: freely while draft; once noticed only its text, as a new revision."""
+                            actor_account_id: int, now: datetime) -> Amendment | None:
+        """Edit a motion: freely while draft (None); once noticed only its text, as a proposed revision.
+
+        A new text of a noticed motion is not published by one member: it is proposed (an amendment by
+        the committee, with the proposer's approval) and published when a committee majority approved
+        it (``revisions.propose_revision``); the proposal is returned.
+        """
         await begin_write(self.db)
-        meeting = await self.meeting(community, meeting_id)
+        meeting = await lock_subject(self.db, community.id, PUBLISH_SUBJECT, meeting_id)
+        assert isinstance(meeting, Meeting)
         motion = await self._motion_of(meeting, motion_id)
         if meeting.status != "draft":
             errors = {}
@@ -412,10 +416,15 @@ class MeetingService:
                 errors["body_md"] = _("The text is too long.")
             if errors:
                 raise InvalidForm(errors)
-            await revise_motion(self.db, motion_id=motion.id, title=form.title, body_md=form.body_md,
-                                actor_account_id=actor_account_id, now=now)
+            try:
+                proposal = await propose_revision(self.db, community, motion_id=motion.id, title=form.title,
+                                                  body_md=form.body_md, actor_account_id=actor_account_id, now=now)
+            except UserError as error:
+                if error.status_code != 422:
+                    raise
+                raise InvalidForm({"body_md": str(error.detail)}) from error
             await self.db.commit()
-            return meeting
+            return proposal
         clean = self._clean_motion(form)
         motion.kind, motion.matter, motion.seats = clean.kind, clean.matter, clean.seats
         revision = await latest_revision(self.db, motion.id)
@@ -429,11 +438,12 @@ class MeetingService:
         self.db.add_all(
             MotionOption(motion_id=motion.id, position=i, label=label) for i, label in enumerate(clean.candidates, 1)
         )
-        await self._draft_changed(meeting)
+        await self._draft_changed(meeting, actor_account_id, now)
         await self.db.commit()
-        return meeting
+        return None
 
-    async def move_motion(self, community: Community, meeting_id: int, motion_id: int, direction: str) -> None:
+    async def move_motion(self, community: Community, meeting_id: int, motion_id: int, direction: str,
+                          actor_account_id: int, now: datetime) -> None:
         """Swap a draft motion with its neighbour above (``up``) or below (``down``)."""
         await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
@@ -452,10 +462,11 @@ class MeetingService:
             await self.db.execute(update(Motion).where(Motion.id == motion.id).values(position=-mine))
             await self.db.execute(update(Motion).where(Motion.id == neighbour.id).values(position=mine))
             await self.db.execute(update(Motion).where(Motion.id == motion.id).values(position=theirs))
-            await self._draft_changed(meeting)
+            await self._draft_changed(meeting, actor_account_id, now)
         await self.db.commit()
 
-    async def remove_motion(self, community: Community, meeting_id: int, motion_id: int) -> None:
+    async def remove_motion(self, community: Community, meeting_id: int, motion_id: int, actor_account_id: int,
+                            now: datetime) -> None:
         """Take a motion off a draft's agenda."""
         await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
@@ -463,44 +474,36 @@ class MeetingService:
         await self.db.execute(delete(MotionOption).where(MotionOption.motion_id == motion.id))
         await self.db.execute(delete(MotionRevision).where(MotionRevision.motion_id == motion.id))
         await self.db.execute(delete(Motion).where(Motion.id == motion.id))
-        await self._draft_changed(meeting)
+        await self._draft_changed(meeting, actor_account_id, now)
         await self.db.commit()
 
     # ----------------------------------------------------------------- publishing
 
+    async def publication_check(self, community: Community, meeting_id: int, now: datetime) -> MeetingView:
+        """The draft as its page shows it, refused (409) when it could not be published now (confirmation page)."""
+        view = await self.view(community, meeting_id, now, drafts=True)
+        if view.approvals is None:
+            await self._draft(community, meeting_id)  # refuses: the agenda is frozen
+        await self._publication_problems(community, view.meeting, now)
+        return view
+
     async def approve_publication(self, community: Community, meeting_id: int, actor_account_id: int,
                                   now: datetime) -> PublishOutcome:
-        """Record this committee member's approval; the approval that reaches the majority publishes."""
+        """Record this committee member's approval; the approval that reaches the majority publishes.
+
+        The first approval puts the draft forward (see ``vote.domain.approvals``); a majority of the
+        committee, and at least two people, must approve the draft as it stands.
+        """
         await begin_write(self.db)
         meeting = await self._draft(community, meeting_id)
         version = await self._publication_problems(community, meeting, now)
-        size = await self._committee_size(community)
-        needed = approvals_needed(size)
-        if size < 2:
-            raise UserError(_("Publishing needs the approval of at least two committee members, and this community "
-                              "has fewer than two."), 409)
-        approvers = await self._approver_ids(community, meeting)
-        already = actor_account_id in approvers
-        if not already:
-            self.db.add(Approval(community_id=community.id, subject_type=PUBLISH_SUBJECT, subject_id=meeting.id,
-                                 account_id=actor_account_id, created_at=now))
-            try:
-                await self.db.flush()
-            except IntegrityError:
-                # A double click raced us: the constraint keeps one approval per person.
-                await self.db.rollback()
-                return PublishOutcome(False, len(approvers), needed, already_approved=True)
-            approvers.add(actor_account_id)
-            await record(
-                self.db, at=now, action="meeting_publish_approved", community_id=community.id,
-                actor_account_id=actor_account_id, object_type="meeting", object_id=meeting.id,
-                detail={"approvals": len(approvers), "needed": needed},
-            )
-        published = len(approvers) >= needed
-        if published:
-            await self._publish(community, meeting, version, sorted(approvers), actor_account_id, now)
+        decision = await approve(self.db, community, PUBLISH_SUBJECT, meeting.id, actor_account_id, now)
+        if decision.reached:
+            approvers = [a.account_id for a in decision.status.approvers]
+            await self._publish(community, meeting, version, approvers, actor_account_id, now)
         await self.db.commit()
-        return PublishOutcome(published, len(approvers), needed, already_approved=already)
+        return PublishOutcome(decision.reached, decision.status.given, decision.status.needed,
+                              already_approved=not decision.added)
 
     async def demo_open_now(self, community: Community, meeting_id: int, actor_account_id: int,
                             now: datetime) -> Meeting:
@@ -523,7 +526,9 @@ class MeetingService:
     # ----------------------------------------------------------------- helpers
 
     async def _draft(self, community: Community, meeting_id: int) -> Meeting:
-        meeting = await self.meeting(community, meeting_id)
+        """The draft meeting, locked: an edit and the approval that publishes never interleave."""
+        meeting = await lock_subject(self.db, community.id, PUBLISH_SUBJECT, meeting_id)
+        assert isinstance(meeting, Meeting)
         if meeting.status != "draft":
             raise UserError(_("This meeting has been published: its agenda is frozen. A change of a motion's text "
                               "is a new revision that restarts the notice period."), 409)
@@ -537,32 +542,22 @@ class MeetingService:
             raise UserError(_("This motion does not exist."), 404)
         return motion
 
-    async def _draft_changed(self, meeting: Meeting) -> None:
+    async def _draft_changed(self, meeting: Meeting, actor_account_id: int | None, now: datetime) -> None:
         # Approvals were given to the draft as it was; a changed draft needs them again.
-        await self.db.execute(
-            delete(Approval).where(Approval.subject_type == PUBLISH_SUBJECT, Approval.subject_id == meeting.id)
-        )
+        await withdraw(self.db, meeting.community_id, PUBLISH_SUBJECT, [meeting.id], reason="draft_changed", now=now,
+                       actor_account_id=actor_account_id)
 
-    async def _committee_size(self, community: Community) -> int:
-        return (
-            await self.db.execute(
-                select(func.count(func.distinct(Role.account_id)))
-                .join(Account, Account.id == Role.account_id)
-                .where(Role.community_id == community.id, Role.role == "committee", Account.is_active.is_(True))
-            )
-        ).scalar_one()
-
-    async def _approver_ids(self, community: Community, meeting: Meeting) -> set[int]:
-        """Approvals by accounts that still sit on the committee."""
-        return set(
+    async def _open_amendments(self, meeting: Meeting) -> dict[int, int]:
+        """Per motion of the meeting, how many proposed texts await the committee's decision."""
+        return dict(
             (
                 await self.db.execute(
-                    select(Approval.account_id)
-                    .join(Role, (Role.account_id == Approval.account_id) & (Role.community_id == community.id))
-                    .where(Approval.subject_type == PUBLISH_SUBJECT, Approval.subject_id == meeting.id,
-                           Approval.community_id == community.id, Role.role == "committee")
+                    select(Amendment.motion_id, func.count(Amendment.id))
+                    .join(Motion, Motion.id == Amendment.motion_id)
+                    .where(Motion.meeting_id == meeting.id, Amendment.kind == "amendment", Amendment.status == "open")
+                    .group_by(Amendment.motion_id)
                 )
-            ).scalars()
+            ).all()
         )
 
     async def _publication_problems(self, community: Community, meeting: Meeting, now: datetime) -> RegisterVersion:

@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.approvals.schemas import ConfirmForm
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.services import local_time
 from vote.domain.results.services import ResultService, TallyDownload
 from vote.lib.clock import Clock
 from vote.lib.http import is_htmx
+from vote.lib.i18n import _
 from vote.rules import (
     PRESETS,
     class_label,
@@ -128,10 +131,25 @@ class ResultController(Controller):
         self, slug: FromPath[str], meeting_id: FromPath[int], db_session: NamedDependency[AsyncSession],
         auth: NamedDependency[AuthContext | None], clock: NamedDependency[Clock],
         result_service: NamedDependency[ResultService],
-    ) -> Redirect:
-        """A committee member approves publishing the final result (refused during the objection period)."""
+        data: Annotated[ConfirmForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """A committee member approves publishing the final result, after the confirmation page.
+
+        Refused during the objection period; the approval that reaches the committee's majority publishes.
+        """
         community = await community_for(db_session, slug, auth, "committee")
         assert auth is not None  # community_for with a role refuses anonymous visitors
+        if not data.confirmed:
+            meeting, approvals = await result_service.final_approvals(community, meeting_id, clock.now(),
+                                                                      auth.account_id)
+            if approvals.objection_over and meeting.status == "preliminary":
+                base = f"/c/{slug}/meetings/{meeting_id}"
+                return Template("approvals/confirm.html", status_code=200, context={
+                    "community": community, "status": approvals.status, "account_id": auth.account_id,
+                    "heading": _("Approve publishing the final result"), "subject_title": meeting.title,
+                    "back": f"{base}/result#final", "action": f"{base}/result/approve",
+                    "consequence": _("the result becomes final and is announced to every owner."),
+                })
         await result_service.approve_final(community, meeting_id, auth.account_id, clock.now())
         return Redirect(path=f"/c/{slug}/meetings/{meeting_id}/result#final", status_code=303)
 

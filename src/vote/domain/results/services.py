@@ -35,7 +35,6 @@ from vote.db.engine import begin_write
 from vote.db.models.ballots import ELECTION
 from vote.db.models import (
     Account,
-    Approval,
     AuditEvent,
     Ballot,
     BallotSelection,
@@ -46,12 +45,12 @@ from vote.db.models import (
     MotionOption,
     MotionResult,
     MotionRevision,
-    Role,
     UnitOwner,
 )
 from vote.domain.audit.services import ChainReport, record, verify_chain
 from vote.domain.meetings.scope import scoped_units
-from vote.domain.meetings.services import approvals_needed, local_time
+from vote.domain.approvals.services import RESULT_FINAL, ApprovalStatus, approval_status, approve, lock_subject
+from vote.domain.meetings.services import local_time
 from vote.domain.results.closing import is_due
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
@@ -59,7 +58,7 @@ from vote.lib.masking import mask_name
 from vote.lib.security import keyed_hash
 from vote.rules import CHOICES, format_area
 
-FINAL_SUBJECT = "result_final"
+FINAL_SUBJECT = RESULT_FINAL
 CLOSED_STATUSES = ("preliminary", "final")
 OWNER_KEY_PURPOSE = "tally-owner-key"
 AUDIT_PAGE_SIZE = 100
@@ -158,13 +157,21 @@ class MotionBallots:
 
 @dataclass(frozen=True)
 class FinalApprovals:
-    """Where the committee stands on publishing the final result."""
+    """Where the committee stands on publishing the final result, as seen by one visitor."""
 
-    committee_size: int
-    needed: int
-    given: int
-    mine: bool
+    status: ApprovalStatus
+    account_id: int | None
     objection_over: bool
+
+    @property
+    def mine(self) -> bool:
+        """The visitor has approved."""
+        return self.status.approved_by(self.account_id)
+
+    @property
+    def can_approve(self) -> bool:
+        """The visitor is a committee member who may approve now."""
+        return self.objection_over and self.status.can_approve(self.account_id)
 
 
 @dataclass(frozen=True)
@@ -397,37 +404,28 @@ class ResultService:
 
     async def _approvals(self, community: Community, meeting: Meeting, now: datetime,
                          account_id: int | None) -> FinalApprovals:
-        """Committee size, approvals needed and given (by current committee members) for the final result."""
-        committee = select(Role.account_id).where(Role.community_id == community.id, Role.role == "committee")
-        size = (await self.db.execute(select(func.count()).select_from(committee.subquery()))).scalar_one()
-        approvers = (
-            await self.db.execute(
-                select(Approval.account_id).where(
-                    Approval.community_id == community.id, Approval.subject_type == FINAL_SUBJECT,
-                    Approval.subject_id == meeting.id, Approval.account_id.in_(committee),
-                )
-            )
-        ).scalars().all()
+        """Where the committee (``vote.domain.approvals``) stands on the final result."""
         return FinalApprovals(
-            committee_size=size, needed=approvals_needed(size), given=len(approvers),
-            mine=account_id in approvers,
+            status=await approval_status(self.db, community, FINAL_SUBJECT, meeting.id), account_id=account_id,
             objection_over=meeting.objection_until is not None and now >= meeting.objection_until,
         )
+
+    async def final_approvals(self, community: Community, meeting_id: int, now: datetime,
+                              account_id: int | None) -> tuple[Meeting, FinalApprovals]:
+        """The meeting and where the committee stands on its final result (for the confirmation page)."""
+        meeting = await self._closed_meeting(community, meeting_id, now)
+        return meeting, await self._approvals(community, meeting, now, account_id)
 
     async def approve_final(self, community: Community, meeting_id: int, account_id: int, now: datetime) -> bool:
         """A committee member approves the final result; True when this approval published it.
 
-        Refused during the objection period, before the close and after the final publication.
+        Refused during the objection period, before the close and after the final publication. The
+        first approval puts the result forward; a committee majority, at least two people, publishes it.
         """
         await begin_write(self.db)
-        meeting = (
-            await self.db.execute(
-                select(Meeting).where(Meeting.id == meeting_id, Meeting.community_id == community.id,
-                                      Meeting.status != "draft")
-                .with_for_update().execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if meeting is None:
+        meeting = await lock_subject(self.db, community.id, FINAL_SUBJECT, meeting_id)
+        assert isinstance(meeting, Meeting)
+        if meeting.status == "draft":
             raise NotFoundException()
         if meeting.status == "final":
             raise UserError(_("The final result has already been published."), 409)
@@ -439,30 +437,16 @@ class ResultService:
                 % {"time": local_time(meeting.objection_until)},
                 409,
             )
-        already = (
-            await self.db.execute(
-                select(Approval.id).where(Approval.subject_type == FINAL_SUBJECT, Approval.subject_id == meeting.id,
-                                          Approval.account_id == account_id)
-            )
-        ).scalar_one_or_none()
-        if already is None:
-            self.db.add(Approval(community_id=community.id, subject_type=FINAL_SUBJECT, subject_id=meeting.id,
-                                 account_id=account_id, created_at=now))
-            await self.db.flush()
-        status = await self._approvals(community, meeting, now, account_id)
-        if already is None:
-            await record(self.db, at=now, action="result_final_approved", community_id=community.id,
-                         actor_account_id=account_id, object_type="meeting", object_id=meeting.id,
-                         detail={"approvals": status.given, "needed": status.needed})
-        published = status.given >= status.needed
-        if published:
+        decision = await approve(self.db, community, FINAL_SUBJECT, meeting.id, account_id, now)
+        if decision.reached:
             meeting.status = "final"
             meeting.final_at = now
             await record(self.db, at=now, action="result_published_final", community_id=community.id,
                          actor_account_id=account_id, object_type="meeting", object_id=meeting.id,
-                         detail={"approvals": status.given, "committee": status.committee_size})
+                         detail={"approvals": decision.status.given, "committee": decision.status.committee_size,
+                                 "approvers": [a.account_id for a in decision.status.approvers]})
         await self.db.commit()
-        return published
+        return decision.reached
 
     async def check_receipt(
         self, community: Community, meeting_id: int, code: str, now: datetime
