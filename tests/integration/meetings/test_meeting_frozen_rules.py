@@ -77,7 +77,7 @@ async def _publish(app: Litestar, login: Login, community_id: int, committee: li
         await service.add_motion(community, meeting.id, MotionForm(title="续聘物业", body_md="原文", matter="4"),
                                  committee[0].account_id, now)
     for member in committee:
-        response = await post_form(await login(member), f"/c/garden/meetings/{meeting.id}/approve",
+        response = await post_form(await login(member), f"/c/garden/meetings/{meeting.id}/approve", {"confirm": "yes"},
                                    follow_redirects=False)
         assert response.status_code == 303
     return meeting.id
