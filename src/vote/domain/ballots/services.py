@@ -542,12 +542,14 @@ class BallotService:
         return self._review(page, unit, ballot, paper=True)
 
     async def enter_paper(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
-                          now: datetime) -> PaperUnit:
+                          now: datetime) -> None:
         """Record a typed-in paper ballot as a pending entry for a second committee member to confirm.
 
         The same form sent twice (same key, same clerk) records one entry; a second entry for a member
         whose entry is pending is refused by the database (partial unique index).
         """
+        if await self._entered_already(ballot, auth):
+            return
         page, unit = await self._paper(community, meeting_id, auth, ballot, now)
         review = self._review(page, unit, ballot, paper=True)
         entry = PaperBallotEntry(meeting_id=page.view.meeting.id, member_id=unit.member_id,
@@ -564,16 +566,18 @@ class BallotService:
                     detail={"entry_id": entry.id, "member_id": unit.member_id, "units": unit.units},
                 )
         except IntegrityError:
-            replayed = (
-                await self.db.execute(
-                    select(PaperBallotEntry.id).where(PaperBallotEntry.idempotency_key == ballot.idempotency_key,
-                                                      PaperBallotEntry.member_id == unit.member_id,
-                                                      PaperBallotEntry.entered_by_account_id == auth.account_id)
-                )
-            ).scalar_one_or_none()
-            if replayed is None:
+            if not await self._entered_already(ballot, auth):
                 raise UserError(entry_pending(), 409) from None
-        return unit
+
+    async def _entered_already(self, ballot: BallotInput, auth: AuthContext) -> bool:
+        """True when this very form (its key) was recorded already by this clerk for this member."""
+        return (
+            await self.db.execute(
+                select(PaperBallotEntry.id).where(PaperBallotEntry.idempotency_key == ballot.idempotency_key,
+                                                  PaperBallotEntry.member_id == ballot.member_id,
+                                                  PaperBallotEntry.entered_by_account_id == auth.account_id)
+            )
+        ).scalar_one_or_none() is not None
 
     async def paper_entry(self, community: Community, meeting_id: int, entry_id: int, auth: AuthContext,
                           now: datetime) -> PaperConfirmation:
