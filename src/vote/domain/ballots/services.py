@@ -550,7 +550,8 @@ class BallotService:
         """
         if await self._entered_already(ballot, auth):
             return
-        page, unit = await self._paper(community, meeting_id, auth, ballot, now)
+        # A pending entry is left to the unique index: the same form sent twice at once must find its twin.
+        page, unit = await self._paper(community, meeting_id, auth, ballot, now, pending_ok=True)
         review = self._review(page, unit, ballot, paper=True)
         entry = PaperBallotEntry(meeting_id=page.view.meeting.id, member_id=unit.member_id,
                                  answers=_entry_answers(review), idempotency_key=ballot.idempotency_key,
@@ -796,7 +797,7 @@ class BallotService:
         raise UserError(_("You do not vote for this unit."), 403)
 
     async def _paper(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
-                     now: datetime) -> tuple[BallotPage, PaperUnit]:
+                     now: datetime, *, pending_ok: bool = False) -> tuple[BallotPage, PaperUnit]:
         """The meeting and the member whose paper ballot is typed in: voting open, in scope, not voted,
         no entry of theirs waiting."""
         page = BallotPage(view=await self.meetings.view(community, meeting_id, now, drafts=False), voter=None,
@@ -810,7 +811,7 @@ class BallotService:
             raise UserError(_("This unit is not in the meeting's scope."), 404)
         if unit.voted is not None:
             raise UserError(paper_member_voted(), 409)
-        if unit.pending is not None:
+        if unit.pending is not None and not pending_ok:
             raise UserError(entry_pending(), 409)
         return page, unit
 
