@@ -56,8 +56,10 @@ class PaperBallotEntry(IdMixin, Base):
     It is not a ballot: its answers become ``Ballot`` rows only when a different committee member
     confirms it, in the same transaction that marks it confirmed. ``answers`` maps each motion id to
     ``{"choice": "yes"|"no"|"abstain"|"election", "options": [ids], "mark": None|"blank"|"spoiled",
-    "note": None|str}``. At most one entry per member and meeting is pending (partial unique index);
-    rejected entries stay as a record. Nobody decides their own entry (CHECK).
+    "note": None|str}``. At most one entry per member and meeting is pending: a partial unique index
+    ``WHERE status = 'pending'`` (SQLite and PostgreSQL both have them). A unique (meeting, member, status)
+    would also forbid a second rejected entry, and a member may need several (a typo rejected, entered
+    again); rejected entries stay as a record. Nobody decides their own entry (CHECK).
     """
 
     __tablename__ = "paper_ballot_entry"
