@@ -238,6 +238,10 @@ async def test_blank_and_spoiled_paper_ballots_count_as_participating_and_abstai
         (True, "abstain", "blank", None), (True, "election", "spoiled", "勾选了多个意见")]
     async with db_session(app) as db:
         assert list((await db.execute(select(BallotSelection))).scalars()) == []
+    # The owner of 102 sees their own paper ballot as recorded, with its receipts.
+    own = await (await login(world.owner2)).get(f"/c/garden/meetings/{meeting.meeting_id}/ballot")
+    assert "无效票：涂改或无法辨认" in own.text and "空白票" in own.text
+    assert all(b.receipt in own.text for b in rows if b.member_id == members["1号楼/102"])
     # 101 (101.00 m²) votes online: yes, and the first candidate.
     owner = await login(world.owner)
     home = f"/c/garden/meetings/{meeting.meeting_id}"

@@ -1018,7 +1018,9 @@ class BallotService:
                 ballot = by_motion.get(motion.motion.id)
                 if ballot is None:
                     continue
-                if ballot.choice == ELECTION:
+                if ballot.paper_mark is not None:
+                    text = mark_label(ballot.paper_mark, ballot.paper_note)
+                elif ballot.choice == ELECTION:
                     names = [o.label for o in motion.options if o.id in chosen.get(ballot.id, set())]
                     text = "、".join(names) if names else _("No candidate chosen (I approve none of them)")
                 else:
