@@ -57,7 +57,8 @@ async def test_one_member_records_a_second_confirms(app: Litestar, world: Voting
     # A second committee member sees the entry on the confirmation screen and confirms it.
     assert f'href="{entry_url}"' in lookup.text
     screen = await checker.get(entry_url)
-    assert screen.status_code == 200 and "1号楼 201" in screen.text and "反对" in screen.text and "张三" in screen.text
+    assert screen.status_code == 200 and "1号楼 201" in screen.text
+    assert "反对" in screen.text and "张三" in screen.text
     confirmed = await post_form(checker, f"{entry_url}/confirm", follow_redirects=False)
     assert confirmed.status_code == 303 and confirmed.headers["location"].endswith("/paper?done=confirmed")
     rows = await ballots(app)
@@ -106,7 +107,8 @@ async def test_one_pending_entry_per_member_and_a_rejection_with_reason(app: Lit
     [entry] = await entries(app)
     url = f"{base}/paper/entries/{entry.id}/reject"
     assert (await post_form(other_clerk, url, {"reason": "  "}, follow_redirects=False)).status_code == 400
-    rejected = await post_form(other_clerk, url, {"reason": "与原件不符：第一项应为反对"}, follow_redirects=False)
+    rejected = await post_form(other_clerk, url, {"reason": "与原件不符：第一项应为反对"},
+                               follow_redirects=False)
     assert rejected.status_code == 303 and rejected.headers["location"].endswith("/paper?done=rejected")
     [entry] = await entries(app)
     assert (entry.status, entry.decided_by_account_id, entry.reason) == (
@@ -128,7 +130,8 @@ async def test_the_database_refuses_two_pending_entries_and_self_confirmation(ap
     async with db_session(app) as db:
         await begin_write(db)
         db.add(PaperBallotEntry(meeting_id=entry.meeting_id, member_id=entry.member_id, answers=entry.answers,
-                                idempotency_key="direct-0123456789abcd", entered_by_account_id=world.committee[1].account_id,
+                                idempotency_key="direct-0123456789abcd",
+                                entered_by_account_id=world.committee[1].account_id,
                                 entered_at=entry.entered_at, status="pending"))
         with pytest.raises(IntegrityError):
             await db.flush()

@@ -121,7 +121,9 @@ async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, mo
         select(literal("mark"), Ballot.paper_mark, no_option, func.count(), func.sum(scoped.c.area_centi))
         .select_from(Ballot)
         .join(scoped, scoped.c.member_id == Ballot.member_id)
-        .where(Ballot.motion_id == motion_id, Ballot.paper_mark.is_not(None))
+        # A mark goes only with these choices (a CHECK): the index narrows the rows read to the abstentions.
+        .where(Ballot.motion_id == motion_id, Ballot.choice.in_(("abstain", ELECTION)),
+               Ballot.paper_mark.is_not(None))
         .group_by(Ballot.paper_mark)
     )
     counts = ZERO
