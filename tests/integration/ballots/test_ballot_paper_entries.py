@@ -284,3 +284,17 @@ async def test_the_database_keeps_paper_marks_on_paper_abstentions(app: Litestar
         await db.execute(update(Ballot).where(Ballot.receipt == receipt).values(
             channel="paper", paper_mark="spoiled", paper_note="未签名"))
         await db.commit()
+
+
+async def test_an_entry_confirmed_after_the_window_closed_is_not_cast(app: Litestar, world: VotingWorld,
+                                                                      login: Login) -> None:
+    meeting = await open_meeting(app, world)
+    base = f"/c/garden/meetings/{meeting.meeting_id}"
+    assert (await enter_paper(app, world, await login(world.committee[0]), meeting, "103", "no")).status_code == 303
+    set_clock(app, app.state.clock.now() + timedelta(days=1, minutes=1))
+    checker = await login(world.committee[1])
+    [entry] = await entries(app)
+    late = await post_form(checker, f"{base}/paper/entries/{entry.id}/confirm", follow_redirects=False)
+    assert late.status_code == 409 and "本次会议当前不在投票期内" in late.text
+    assert await ballots(app) == [] and [e.status for e in await entries(app)] == ["pending"]
+    assert await audit_events(app, "paper_ballot_entered") == []
