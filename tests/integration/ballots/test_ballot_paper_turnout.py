@@ -1,76 +1,141 @@
-"""Paper ballots entered by the committee, and the live turnout that never shows a choice."""
+"""The committee's paper-ballot screen (whether a member voted, never how; every lookup logged), and the
+live turnout that never shows a choice."""
 
 from __future__ import annotations
 
 import re
 
+from httpx import Response
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from tests.integration.ballots.test_ballot_casting import ALREADY, ballot_form, ballots, open_meeting
+from tests.conftest import BASE_URL
+from tests.integration.ballots.test_ballot_casting import ballot_form, ballots, open_meeting
 from tests.integration.meetings.conftest import Login
-from tests.support.factories import VotingWorld, db_session, member_ids, record_ballot
+from tests.support.factories import (
+    PublishedMeeting,
+    VotingWorld,
+    create_account,
+    db_session,
+    member_ids,
+    record_ballot,
+)
 from tests.support.http import post_form
-from vote.db.models import AuditEvent, Building, Unit
+from vote.db.models import AuditEvent, Building, PaperBallotEntry, Unit
 
 
-async def _building_id(app: Litestar, world: VotingWorld) -> int:
+async def building_id(app: Litestar, world: VotingWorld) -> int:
+    """The id of the world's only building (1号楼)."""
     async with db_session(app) as db:
         return (await db.execute(select(Building.id).where(Building.community_id == world.community_id))).scalar_one()
 
 
-async def test_committee_enters_a_paper_ballot(app: Litestar, world: VotingWorld, login: Login) -> None:
+async def enter_paper(app: Litestar, world: VotingWorld, clerk: AsyncTestClient, meeting: PublishedMeeting,
+                      number: str, question: str | None = "yes", candidates: list[int] | None = None,
+                      **extra: object) -> Response:
+    """A committee member finds the unit, types in its paper ballot, checks it and records it (303 when done)."""
+    base = f"/c/garden/meetings/{meeting.meeting_id}"
+    page = await clerk.get(f"{base}/paper?building_id={await building_id(app, world)}&number={number}")
+    assert page.status_code == 200 and 'id="ballot"' in page.text, page.text
+    form = {**ballot_form(page.text, meeting, question, candidates), **extra}
+    review = await post_form(clerk, f"{base}/paper", form)
+    if review.status_code != 200:
+        return review
+    return await post_form(clerk, f"{base}/paper/entries", form, follow_redirects=False)
+
+
+async def entries(app: Litestar) -> list[PaperBallotEntry]:
+    """Every paper ballot entry, oldest first."""
+    async with db_session(app) as db:
+        return list((await db.execute(select(PaperBallotEntry).order_by(PaperBallotEntry.id))).scalars())
+
+
+async def audit_events(app: Litestar, action: str) -> list[AuditEvent]:
+    """The audit entries of one action, in order."""
+    async with db_session(app) as db:
+        return list((await db.execute(select(AuditEvent).where(AuditEvent.action == action)
+                                      .order_by(AuditEvent.id))).scalars())
+
+
+def status_of(page: str) -> str:
+    """The unit's status paragraph on the paper screen, in plain text."""
+    found = re.search(r'<article class="paper-status".*?</article>', page, re.S)
+    assert found, "no unit status on the page"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0)))
+
+
+async def test_lookup_says_whether_and_how_a_member_voted_never_what(app: Litestar, world: VotingWorld,
+                                                                    login: Login) -> None:
     meeting = await open_meeting(app, world)
     base = f"/c/garden/meetings/{meeting.meeting_id}"
+    owner = await login(world.owner)
+    await post_form(owner, f"{base}/ballot/cast", ballot_form((await owner.get(base)).text, meeting, "yes", [1]))
+    receipts = [b.receipt for b in await ballots(app)]
+    operator = await create_account(app, "operator-as-committee", community_id=world.community_id,
+                                    roles=("committee",), operator=True)
+    lookup = f"{base}/paper?building_id={await building_id(app, world)}&number=101"
     committee = await login(world.committee[0])
-    building_id = await _building_id(app, world)
-    # The co-owned flat 201 has no online voter: its signed paper ballot is entered by the committee.
-    page = await committee.get(f"{base}/paper?building_id={building_id}&number=201")
-    assert page.status_code == 200 and "1号楼 201" in page.text
-    form = ballot_form(page.text, meeting, "no", [0])
-    review = await post_form(committee, f"{base}/paper", form)
-    assert review.status_code == 200 and "纸质选票" in review.text and "反对" in review.text
-    stored = await post_form(committee, f"{base}/paper/cast", form)
-    assert stored.status_code == 200 and "纸质选票已录入" in stored.text
-    rows = await ballots(app)
-    assert [(b.channel, b.cast_by_account_id, b.choice) for b in rows] == [
-        ("paper", world.committee[0].account_id, "no"), ("paper", world.committee[0].account_id, "election")]
-    assert all(b.receipt in stored.text for b in rows)
-    async with db_session(app) as db:
-        audit = (await db.execute(select(AuditEvent).where(AuditEvent.action == "paper_ballot_entered"))).scalar_one()
-    assert audit.actor_account_id == world.committee[0].account_id and "no" not in str(audit.detail.values())
-    # The same member again: the constraint holds across channels.
-    again = await committee.get(f"{base}/paper?building_id={building_id}&number=201")
-    assert ALREADY in again.text and 'type="radio"' not in again.text
-    retyped = await post_form(committee, f"{base}/paper/cast", {**form, "idempotency_key": "another-key-0123456789"})
-    assert retyped.status_code == 409 and ALREADY in retyped.text
-    assert len(await ballots(app)) == 2
+    for clerk in (committee, await login(operator)):
+        page = await clerk.get(lookup)
+        assert page.status_code == 200
+        status = status_of(page.text)
+        assert "1号楼 101" in status and "已投票（网上投票" in status
+        assert "表决结束前不显示表决意见" in status
+        # Neither the choice nor the candidate nor a receipt is anywhere on the page, and no form.
+        for secret in ("同意", "李四", *receipts):
+            assert secret not in page.text, secret
+        assert 'id="ballot"' not in page.text
+    # Not voted yet: said so, with the paper form for this unit.
+    not_voted = await (await login(world.committee[1])).get(lookup.replace("101", "102"))
+    assert "该户尚未投票" in status_of(not_voted.text) and "该户的纸质表决票" in not_voted.text
+    # Every lookup that found a unit is in the audit log: who, which unit, which meeting, and no choice.
+    logged = await audit_events(app, "paper_lookup")
+    members = await member_ids(app, world.register_version_id)
+    flat_101 = {"member_id": members["1号楼/101"], "units": ["1号楼 101"]}
+    flat_102 = {"member_id": members["1号楼/102"], "units": ["1号楼 102"]}
+    assert [(e.actor_account_id, e.object_id, e.detail) for e in logged] == [
+        (world.committee[0].account_id, str(meeting.meeting_id), flat_101),
+        (operator.account_id, str(meeting.meeting_id), flat_101),
+        (world.committee[1].account_id, str(meeting.meeting_id), flat_102),
+    ]
+    # A search that finds no unit reveals nothing and is not a lookup of anyone.
+    await committee.get(lookup.replace("101", "999"))
+    assert len(await audit_events(app, "paper_lookup")) == 3
+    # The owner still sees their own choices and receipts.
+    own = await owner.get(f"{base}/ballot")
+    assert "同意" in own.text and all(r in own.text for r in receipts)
 
 
-async def test_paper_ballot_for_a_member_who_voted_online(app: Litestar, world: VotingWorld, login: Login) -> None:
+async def test_the_paper_screen_is_the_committees_alone(app: Litestar, world: VotingWorld, login: Login) -> None:
+    meeting = await open_meeting(app, world)
+    base = f"/c/garden/meetings/{meeting.meeting_id}"
+    lookup = f"{base}/paper?building_id={await building_id(app, world)}&number=101"
+    for creds in (world.owner, world.observer):
+        assert (await (await login(creds)).get(lookup)).status_code == 403
+    async with AsyncTestClient(app=app, base_url=BASE_URL) as client:
+        anonymous = await client.get(lookup, follow_redirects=False)
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+    assert await audit_events(app, "paper_lookup") == []
+    missing = await (await login(world.committee[0])).get(f"{base}/paper?building_id=999&number=101")
+    assert "表决范围内没有这个房号" in missing.text
+
+
+async def test_a_paper_ballot_for_a_member_who_voted_online_is_refused(app: Litestar, world: VotingWorld,
+                                                                      login: Login) -> None:
     meeting = await open_meeting(app, world)
     base = f"/c/garden/meetings/{meeting.meeting_id}"
     owner = await login(world.owner)
     await post_form(owner, f"{base}/ballot/cast", ballot_form((await owner.get(base)).text, meeting, "yes"))
     committee = await login(world.committee[0])
-    page = await committee.get(f"{base}/paper?building_id={await _building_id(app, world)}&number=101")
-    assert ALREADY in page.text
     members = await member_ids(app, world.register_version_id)
     form = {"member_id": str(members["1号楼/101"]), "idempotency_key": "paper-key-0123456789ab",
             f"m{meeting.motion_ids[0]}": "no"}
-    response = await post_form(committee, f"{base}/paper/cast", form)
-    assert response.status_code == 409
+    for url in (f"{base}/paper", f"{base}/paper/entries"):
+        response = await post_form(committee, url, form, follow_redirects=False)
+        assert response.status_code == 409 and "该户已经投票" in response.text
+    assert await entries(app) == []
     assert [b.choice for b in await ballots(app)] == ["yes", "election"]
-
-
-async def test_only_the_committee_enters_paper_ballots(app: Litestar, world: VotingWorld, login: Login) -> None:
-    meeting = await open_meeting(app, world)
-    base = f"/c/garden/meetings/{meeting.meeting_id}"
-    for creds in (world.owner, world.observer):
-        client = await login(creds)
-        assert (await client.get(f"{base}/paper")).status_code == 403
-    missing = await (await login(world.committee[0])).get(f"{base}/paper?building_id=999&number=101")
-    assert "表决范围内没有这个房号" in missing.text
 
 
 async def test_turnout_counts_area_and_heads_and_reveals_no_choice(app: Litestar, world: VotingWorld,

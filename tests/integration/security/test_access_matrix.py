@@ -92,7 +92,10 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", M + "/ballot/cast"): frozenset({OWNER}),
     ("GET", M + "/paper"): frozenset({COMMITTEE}),
     ("POST", M + "/paper"): frozenset({COMMITTEE}),
-    ("POST", M + "/paper/cast"): frozenset({COMMITTEE}),
+    ("POST", M + "/paper/entries"): frozenset({COMMITTEE}),
+    ("GET", M + "/paper/entries/{entry_id}"): frozenset({COMMITTEE}),
+    ("POST", M + "/paper/entries/{entry_id}/confirm"): frozenset({COMMITTEE}),
+    ("POST", M + "/paper/entries/{entry_id}/reject"): frozenset({COMMITTEE}),
     ("GET", M + "/turnout"): frozenset({COMMITTEE, OBSERVER}),
     # results: public once closed; approving is the committee's; the audit log is for oversight
     ("GET", M + "/result"): ANYONE,

@@ -3,7 +3,7 @@
 from vote.db.base import Base
 from vote.db.models.accounts import Account, RecoveryCode, Role, WebSession
 from vote.db.models.audit import AuditEvent
-from vote.db.models.ballots import Ballot
+from vote.db.models.ballots import Ballot, PaperBallotEntry
 from vote.db.models.community import Building, Community
 from vote.db.models.decisions import Approval, BallotSelection, MotionOption, MotionResult
 from vote.db.models.deliberation import (
@@ -39,6 +39,7 @@ __all__ = [
     "MotionRevision",
     "Notification",
     "NotificationPreference",
+    "PaperBallotEntry",
     "Person",
     "Proposal",
     "ProposalSupport",

@@ -7,23 +7,29 @@ page showed. All motions of one form go in one transaction (all or nothing), kep
 inserts themselves: on SQLite it holds the only write lock. A retried form (same idempotency key) gets
 the same receipts back; a second form for a member who already voted gets the existing receipts and a
 clear message. Turnout is one aggregate query and never looks at a choice.
+
+A paper ballot takes two committee members: one types it in (a pending ``PaperBallotEntry``), a
+second one confirms it, and only then its ballots go through ``_insert_form``, in the transaction that
+marks the entry confirmed. The committee's lookup of a unit says whether and how its member voted,
+never a choice or a receipt, and is written to the audit log.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Insert, Integer, String, bindparam, case, func, insert, or_, select, union_all
+from sqlalchemy import Insert, Integer, String, bindparam, case, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import write_transaction
 from vote.db.models import (
+    Account,
     Ballot,
     BallotSelection,
     Building,
@@ -32,10 +38,11 @@ from vote.db.models import (
     Member,
     Motion,
     MotionOption,
+    PaperBallotEntry,
     Unit,
     UnitOwner,
 )
-from vote.db.models.ballots import CHOICES, ELECTION
+from vote.db.models.ballots import CHOICES, ELECTION, PAPER_MARKS
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
@@ -53,6 +60,8 @@ RECEIPT_LENGTH = 10
 CAST_ATTEMPTS = 3
 
 Answer = str | tuple[int, ...]  # "yes"/"no"/"abstain", or the chosen candidate ids of an election
+PaperMark = tuple[str, str | None]  # a paper ballot's "blank"/"spoiled" mark and, when spoiled, the reason
+PAPER_NOTE_LENGTH = 200
 CastStatus = Literal["cast", "replayed"]  # new ballots, or the same ballots again (a retried form)
 
 
@@ -101,6 +110,87 @@ def check_answers(agenda: Sequence[AgendaItem], ballot: BallotInput) -> tuple[di
         else:
             answers[item.motion_id] = tuple(o for o in item.option_ids if str(o) in values)
     return answers, errors
+
+
+def check_marks(agenda: Sequence[AgendaItem], ballot: BallotInput) -> tuple[dict[int, PaperMark], dict[int, str]]:
+    """A paper form's blank/spoiled marks per motion, and a problem per motion whose mark is wrong.
+
+    A marked motion has no choice; a spoiled one needs its reason.
+    """
+    marks: dict[int, PaperMark] = {}
+    errors: dict[int, str] = {}
+    for item in agenda:
+        mark, note = ballot.mark(item.motion_id), ballot.note(item.motion_id)
+        if not mark:
+            continue
+        if mark not in PAPER_MARKS:
+            errors[item.motion_id] = _("Mark the ballot as blank or spoiled, or leave it unmarked.")
+        elif any(ballot.values(item.motion_id)):
+            errors[item.motion_id] = _("A blank or spoiled ballot has no choice: clear the choice or the mark.")
+        elif mark == "spoiled" and not note:
+            errors[item.motion_id] = _("Give the reason why this ballot is spoiled.")
+        elif len(note) > PAPER_NOTE_LENGTH:
+            errors[item.motion_id] = _("The reason is too long (200 characters at most).")
+        else:
+            marks[item.motion_id] = (mark, note if mark == "spoiled" else None)
+    return marks, errors
+
+
+def mark_label(mark: str, note: str | None) -> str:
+    """A blank or spoiled paper ballot in plain words."""
+    if mark == "blank":
+        return _("Blank ballot (counted as abstaining)")
+    return _("Spoiled ballot: {reason} (counted as abstaining)").format(reason=note)
+
+
+def spoiled_reasons() -> list[str]:
+    """The usual reasons a paper ballot is spoiled, offered when typing one in (others may be typed)."""
+    return [_("Several choices ticked"), _("Altered or illegible"), _("Not signed"),
+            _("Not the ballot paper issued for this meeting")]
+
+
+def entry_pending() -> str:
+    """The message for a member whose paper ballot is already waiting for confirmation."""
+    return _("A paper ballot of this unit is already waiting for a second committee member to confirm it.")
+
+
+def entry_decided() -> str:
+    """The message for an entry that is no longer pending."""
+    return _("This paper ballot entry has already been confirmed or rejected.")
+
+
+def paper_member_voted() -> str:
+    """The message (and the rejection reason) for a paper ballot of a member who has voted already."""
+    return _("This unit's member has already voted; a ballot already cast stands.")
+
+
+def _entry_answers(review: Review) -> dict[str, Any]:
+    """A reviewed paper ballot as stored in its pending entry."""
+    stored: dict[str, Any] = {}
+    for motion_id, answer in review.answers.items():
+        mark, note = review.marks.get(motion_id, (None, None))
+        stored[str(motion_id)] = {"choice": answer if isinstance(answer, str) else ELECTION,
+                                  "options": [] if isinstance(answer, str) else list(answer),
+                                  "mark": mark, "note": note}
+    return stored
+
+
+def _entry_input(entry: PaperBallotEntry) -> BallotInput:
+    """A stored entry as the form it came from, to be checked against the agenda again."""
+    answers: dict[str, list[str]] = {}
+    marks: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    for motion_id, stored in entry.answers.items():
+        if stored.get("mark"):
+            marks[int(motion_id)] = stored["mark"]
+            if stored.get("note"):
+                notes[int(motion_id)] = stored["note"]
+        elif stored["choice"] == ELECTION:
+            answers[f"m{motion_id}"] = [str(option) for option in stored["options"]]
+        else:
+            answers[f"m{motion_id}"] = [stored["choice"]]
+    return BallotInput(member_id=entry.member_id, idempotency_key=entry.idempotency_key, answers=answers,
+                       marks=marks, notes=notes)
 
 
 @dataclass(frozen=True)
@@ -167,21 +257,69 @@ class BallotPage:
 
 
 @dataclass(frozen=True)
-class PaperPage:
-    """The committee's paper-ballot screen: the unit searched for and its member, if found."""
+class VoteStatus:
+    """That a member has voted, how and when; never what."""
 
-    page: BallotPage
-    buildings: list[Building]
-    member: VoterMember | None
-    building_id: int | None
-    number: str
+    channel: str
+    at: datetime
 
     @property
-    def form_member(self) -> VoterMember | None:
-        """The member whose paper ballot can be entered now (found, not yet voted, window open)."""
-        if self.member is None or self.member.has_voted or self.page.view.phase != "open":
+    def channel_label(self) -> str:
+        """The channel in plain words."""
+        return {"online": _("online"), "paper": _("on a paper ballot"), "proxy": _("by proxy")}[self.channel]
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A paper ballot entry waiting for a second committee member (its answers are not shown here)."""
+
+    entry_id: int
+    member_id: int
+    units: list[str]
+    entered_by: str
+    entered_at: datetime
+    can_decide: bool  # the viewer is not the clerk who entered it
+
+
+@dataclass(frozen=True)
+class PaperUnit:
+    """A member as the committee's paper screen sees it: units, whether (and how) it voted, its pending entry."""
+
+    member_id: int
+    units: list[str]
+    voted: VoteStatus | None
+    pending: PendingEntry | None
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    """The committee's paper-ballot screen: the unit searched for, and the entries waiting for confirmation."""
+
+    view: MeetingView
+    buildings: list[Building]
+    found: PaperUnit | None
+    building_id: int | None
+    number: str
+    pending: list[PendingEntry]
+    idempotency_key: str
+
+    @property
+    def form_member(self) -> PaperUnit | None:
+        """The member whose paper ballot can be typed in now (found, not voted, none pending, window open)."""
+        found = self.found
+        if found is None or found.voted is not None or found.pending is not None or self.view.phase != "open":
             return None
-        return self.member
+        return found
+
+
+@dataclass(frozen=True)
+class PaperConfirmation:
+    """A pending entry on the second committee member's screen: the answers in words, who typed them, when."""
+
+    entry_id: int
+    review: Review
+    entered_by: str
+    entered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -197,10 +335,11 @@ class Review:
     """The confirmation step: the choices repeated in plain words, ready to cast."""
 
     view: MeetingView
-    member: VoterMember
+    member: VoterMember | PaperUnit
     lines: list[ReviewLine]
     answers: dict[int, Answer]
     idempotency_key: str
+    marks: dict[int, PaperMark] = field(default_factory=dict)  # paper ballots: motion id -> (mark, reason)
 
 
 @dataclass(frozen=True)
@@ -223,7 +362,8 @@ class AlreadyVoted(Exception):
 class InvalidBallot(Exception):
     """The ballot form is incomplete or wrong; it is shown again with the choices kept."""
 
-    def __init__(self, page: BallotPage, member: VoterMember, errors: dict[int, str], ballot: BallotInput) -> None:
+    def __init__(self, page: BallotPage, member: VoterMember | PaperUnit, errors: dict[int, str],
+                 ballot: BallotInput) -> None:
         super().__init__("invalid ballot")
         self.page, self.member, self.errors, self.ballot = page, member, errors, ballot
 
@@ -255,7 +395,8 @@ def _ballot_insert_statement(rows: int) -> Insert:
             bindparam(f"motion_{index}", type_=Integer()), bindparam("member_id", type_=Integer()),
             bindparam(f"choice_{index}", type_=String()), bindparam("channel", type_=String()), now,
             bindparam("actor", type_=Integer()), bindparam(f"receipt_{index}", type_=String()),
-            bindparam(f"key_{index}", type_=String()),
+            bindparam(f"key_{index}", type_=String()), bindparam(f"mark_{index}", type_=String()),
+            bindparam(f"note_{index}", type_=String()),
         ).where(window_open)
         for index in range(rows)
     ]
@@ -264,7 +405,7 @@ def _ballot_insert_statement(rows: int) -> Insert:
         insert(table)
         .from_select(
             ["motion_id", "member_id", "choice", "channel", "cast_at", "cast_by_account_id", "receipt",
-             "idempotency_key"],
+             "idempotency_key", "paper_mark", "paper_note"],
             selects[0] if rows == 1 else union_all(*selects),
         )
         .returning(table.c.motion_id, table.c.id)
@@ -339,17 +480,30 @@ class BallotService:
             raise AlreadyVoted(view, (await self._members(community, view, [ballot.member_id]))[0])
         return status
 
-    # ----------------------------------------------------------------- paper ballots
+    async def owner_form(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                         now: datetime) -> tuple[BallotPage, VoterMember]:
+        """The owner's ballot form again, with the choices kept ("go back and change")."""
+        page = await self.page(community, meeting_id, auth, now)
+        return page, self._online_member(page, ballot)
 
-    async def paper_page(self, community: Community, meeting_id: int, building_id: int | None, number: str,
-                         now: datetime) -> PaperPage:
-        """The paper-ballot screen; with the member owning the unit searched for, if it is in scope."""
-        page = BallotPage(view=await self.meetings.view(community, meeting_id, now, drafts=False), voter=None,
-                          idempotency_key=new_idempotency_key())
+    # ----------------------------------------------------------------- paper ballots
+    #
+    # A paper ballot takes two committee members: one types it in (a pending PaperBallotEntry, not yet a
+    # ballot), a different one checks it against the paper and confirms it (its Ballot rows are inserted
+    # in the same transaction that marks the entry confirmed) or rejects it with a reason. The lookup of
+    # a unit says only whether and how its member has voted, never a choice or a receipt, and is logged.
+
+    async def paper_page(self, community: Community, meeting_id: int, auth: AuthContext, building_id: int | None,
+                         number: str, now: datetime) -> PaperPage:
+        """The paper-ballot screen: the unit searched for (its voting status only) and the entries to confirm.
+
+        Every lookup that finds a unit is written to the audit log.
+        """
+        view = await self.meetings.view(community, meeting_id, now, drafts=False)
         buildings = await self.meetings.buildings(community)
-        member = None
-        if building_id is not None and number.strip() and page.view.meeting.register_version_id is not None:
-            units = scoped_units(page.view.meeting, community).subquery()
+        found = None
+        if building_id is not None and number.strip() and view.meeting.register_version_id is not None:
+            units = scoped_units(view.meeting, community).subquery()
             member_id = (
                 await self.db.execute(
                     select(units.c.member_id).where(units.c.building_id == building_id,
@@ -357,35 +511,215 @@ class BallotService:
                 )
             ).scalar_one_or_none()
             if member_id is not None:
-                member = (await self._members(community, page.view, [member_id]))[0]
-        return PaperPage(page=page, buildings=buildings, member=member, building_id=building_id,
-                         number=number.strip())
+                found = await self._paper_unit(community, view, member_id, auth)
+                async with write_transaction(self.db):
+                    await record(
+                        self.db, at=now, action="paper_lookup", community_id=community.id,
+                        actor_account_id=auth.account_id, object_type="meeting", object_id=view.meeting.id,
+                        detail={"member_id": member_id, "units": found.units},
+                    )
+        return PaperPage(view=view, buildings=buildings, found=found, building_id=building_id, number=number.strip(),
+                         pending=await self._pending_entries(community, view, auth),
+                         idempotency_key=new_idempotency_key())
 
-    async def owner_form(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
-                         now: datetime) -> tuple[BallotPage, VoterMember]:
-        """The owner's ballot form again, with the choices kept ("go back and change")."""
-        page = await self.page(community, meeting_id, auth, now)
-        return page, self._online_member(page, ballot)
+    async def paper_form(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                         now: datetime) -> tuple[BallotPage, PaperUnit]:
+        """A paper ballot's form again, with the answers kept ("go back and change")."""
+        return await self._paper(community, meeting_id, auth, ballot, now)
 
-    async def paper_form(self, community: Community, meeting_id: int, ballot: BallotInput,
-                         now: datetime) -> tuple[BallotPage, VoterMember]:
-        """A paper ballot's form again, with the choices kept."""
-        return await self._paper(community, meeting_id, ballot, now)
-
-    async def paper_review(self, community: Community, meeting_id: int, ballot: BallotInput,
+    async def paper_review(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
                            now: datetime) -> Review:
-        """Check a paper ballot typed in by the committee and repeat it for confirmation."""
-        page, member = await self._paper(community, meeting_id, ballot, now)
-        if member.has_voted:
-            raise UserError(already_voted(), 409)
-        return self._review(page, member, ballot)
+        """Check a paper ballot typed in by a committee member and repeat it before it is recorded."""
+        page, unit = await self._paper(community, meeting_id, auth, ballot, now)
+        return self._review(page, unit, ballot, paper=True)
 
-    async def cast_paper(self, community: Community, meeting_id: int, actor_account_id: int, ballot: BallotInput,
-                         now: datetime) -> CastResult:
-        """Enter a member's paper ballot (channel ``paper``, cast by the committee account), audited."""
-        page, member = await self._paper(community, meeting_id, ballot, now)
-        review = self._review(page, member, ballot)
-        return await self.store(community, review, channel="paper", actor_account_id=actor_account_id, now=now)
+    async def enter_paper(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                          now: datetime) -> None:
+        """Record a typed-in paper ballot as a pending entry for a second committee member to confirm.
+
+        The same form sent twice (same key, same clerk) records one entry; a second entry for a member
+        whose entry is pending is refused by the database (partial unique index).
+        """
+        if await self._entered_already(ballot, auth):
+            return
+        # A pending entry is left to the unique index: the same form sent twice at once must find its twin.
+        page, unit = await self._paper(community, meeting_id, auth, ballot, now, pending_ok=True)
+        review = self._review(page, unit, ballot, paper=True)
+        entry = PaperBallotEntry(meeting_id=page.view.meeting.id, member_id=unit.member_id,
+                                 answers=_entry_answers(review), idempotency_key=ballot.idempotency_key,
+                                 entered_by_account_id=auth.account_id, entered_at=now, status="pending")
+        self.db.expunge_all()
+        try:
+            async with write_transaction(self.db):
+                self.db.add(entry)
+                await self.db.flush()
+                await record(
+                    self.db, at=now, action="paper_entry_recorded", community_id=community.id,
+                    actor_account_id=auth.account_id, object_type="meeting", object_id=page.view.meeting.id,
+                    detail={"entry_id": entry.id, "member_id": unit.member_id, "units": unit.units},
+                )
+        except IntegrityError:
+            if not await self._entered_already(ballot, auth):
+                raise UserError(entry_pending(), 409) from None
+
+    async def _entered_already(self, ballot: BallotInput, auth: AuthContext) -> bool:
+        """True when this very form (its key) was recorded already by this clerk for this member."""
+        return (
+            await self.db.execute(
+                select(PaperBallotEntry.id).where(PaperBallotEntry.idempotency_key == ballot.idempotency_key,
+                                                  PaperBallotEntry.member_id == ballot.member_id,
+                                                  PaperBallotEntry.entered_by_account_id == auth.account_id)
+            )
+        ).scalar_one_or_none() is not None
+
+    async def paper_entry(self, community: Community, meeting_id: int, entry_id: int, auth: AuthContext,
+                          now: datetime) -> PaperConfirmation:
+        """The confirmation screen of a pending entry, for a committee member other than its clerk (logged)."""
+        view, entry = await self._pending_entry(community, meeting_id, entry_id, auth, now)
+        unit = await self._paper_unit(community, view, entry.member_id, auth)
+        review = self._entry_review(view, unit, entry)
+        clerk = (await self.db.execute(select(Account.display_name).where(Account.id == entry.entered_by_account_id))
+                 ).scalar_one()
+        async with write_transaction(self.db):
+            await record(
+                self.db, at=now, action="paper_entry_viewed", community_id=community.id,
+                actor_account_id=auth.account_id, object_type="meeting", object_id=view.meeting.id,
+                detail={"entry_id": entry.id, "member_id": entry.member_id},
+            )
+        return PaperConfirmation(entry_id=entry.id, review=review, entered_by=clerk, entered_at=entry.entered_at)
+
+    async def confirm_paper(self, community: Community, meeting_id: int, entry_id: int, auth: AuthContext,
+                            now: datetime) -> PaperUnit:
+        """A second committee member confirms a pending entry: its ballots are cast, once.
+
+        The entry is marked confirmed in the transaction that inserts the ballots (through ``_insert_form``,
+        which checks the voting window in SQL); two confirmations at once insert them once, the other
+        finds the entry decided. If the member voted meanwhile (online), their ballot stands and the
+        entry is rejected with that reason.
+        """
+        view, entry = await self._pending_entry(community, meeting_id, entry_id, auth, now)
+        unit = await self._paper_unit(community, view, entry.member_id, auth)
+        review = self._entry_review(view, unit, entry)
+        entry_id, member_id, clerk_id = entry.id, entry.member_id, entry.entered_by_account_id
+
+        async def claim() -> None:
+            claimed = await self.db.execute(
+                update(PaperBallotEntry)
+                .where(PaperBallotEntry.id == entry_id, PaperBallotEntry.status == "pending",
+                       PaperBallotEntry.entered_by_account_id != auth.account_id)
+                .values(status="confirmed", decided_by_account_id=auth.account_id, decided_at=now)
+            )
+            if claimed.rowcount != 1:
+                raise UserError(entry_decided(), 409)
+
+        status = await self._insert_form(
+            community, view.meeting.id, member_id, review.answers, entry.idempotency_key, channel="paper",
+            actor_account_id=auth.account_id, now=now, marks=review.marks, claim=claim,
+            audit_detail={"entry_id": entry_id, "entered_by_account_id": clerk_id,
+                          "confirmed_by_account_id": auth.account_id},
+        )
+        if status == "already":
+            await self._reject(community, view.meeting.id, entry_id, member_id, auth.account_id,
+                               paper_member_voted(), now, automatic=True)
+            raise UserError(_("This member has already voted, so the paper ballot was not counted; its entry has "
+                              "been rejected with that reason."), 409)
+        return unit
+
+    async def reject_paper(self, community: Community, meeting_id: int, entry_id: int, auth: AuthContext,
+                           reason: str, now: datetime) -> PaperUnit:
+        """A second committee member rejects a pending entry, with a reason (logged); nothing is cast."""
+        view, entry = await self._pending_entry(community, meeting_id, entry_id, auth, now)
+        reason = reason.strip()
+        if not reason:
+            raise UserError(_("Give the reason for rejecting this paper ballot entry."), 400)
+        if len(reason) > 500:
+            raise UserError(_("The reason is too long (500 characters at most)."), 400)
+        unit = await self._paper_unit(community, view, entry.member_id, auth)
+        if not await self._reject(community, view.meeting.id, entry.id, entry.member_id, auth.account_id, reason,
+                                  now, automatic=False):
+            raise UserError(entry_decided(), 409)
+        return unit
+
+    async def _reject(self, community: Community, meeting_id: int, entry_id: int, member_id: int,
+                      actor_account_id: int, reason: str, now: datetime, *, automatic: bool) -> bool:
+        """Mark a pending entry rejected, audited; False if it was no longer pending."""
+        async with write_transaction(self.db):
+            rejected = await self.db.execute(
+                update(PaperBallotEntry)
+                .where(PaperBallotEntry.id == entry_id, PaperBallotEntry.status == "pending",
+                       PaperBallotEntry.entered_by_account_id != actor_account_id)
+                .values(status="rejected", decided_by_account_id=actor_account_id, decided_at=now, reason=reason)
+            )
+            if rejected.rowcount != 1:
+                return False
+            await record(
+                self.db, at=now, action="paper_entry_rejected", community_id=community.id,
+                actor_account_id=actor_account_id, object_type="meeting", object_id=meeting_id,
+                detail={"entry_id": entry_id, "member_id": member_id, "reason": reason, "automatic": automatic},
+            )
+        return True
+
+    async def _pending_entry(self, community: Community, meeting_id: int, entry_id: int, auth: AuthContext,
+                             now: datetime) -> tuple[MeetingView, PaperBallotEntry]:
+        """A pending entry of this meeting that ``auth`` may decide (not their own)."""
+        view = await self.meetings.view(community, meeting_id, now, drafts=False)
+        entry = (
+            await self.db.execute(
+                select(PaperBallotEntry).where(PaperBallotEntry.id == entry_id,
+                                               PaperBallotEntry.meeting_id == view.meeting.id)
+            )
+        ).scalar_one_or_none()
+        if entry is None:
+            raise UserError(_("This paper ballot entry does not exist."), 404)
+        if entry.status != "pending":
+            raise UserError(entry_decided(), 409)
+        if entry.entered_by_account_id == auth.account_id:
+            raise UserError(_("You entered this paper ballot yourself: a second committee member must confirm "
+                              "or reject it."), 403)
+        return view, entry
+
+    def _entry_review(self, view: MeetingView, unit: PaperUnit, entry: PaperBallotEntry) -> Review:
+        """A stored entry's answers, checked again against the agenda and put in words."""
+        try:
+            return self._review(BallotPage(view=view, voter=None, idempotency_key=entry.idempotency_key), unit,
+                                _entry_input(entry), paper=True)
+        except InvalidBallot:
+            raise UserError(_("This paper ballot entry no longer matches the meeting's motions: reject it and "
+                              "enter the ballot again."), 409) from None
+
+    async def _paper_unit(self, community: Community, view: MeetingView, member_id: int,
+                          auth: AuthContext) -> PaperUnit:
+        """A member as the paper screen shows it: its units, whether and how it voted, its pending entry."""
+        labels = await self._unit_labels(community, view, [member_id])
+        voted = (
+            await self.db.execute(
+                select(Ballot.channel, func.min(Ballot.cast_at)).join(Motion, Motion.id == Ballot.motion_id)
+                .where(Motion.meeting_id == view.meeting.id, Ballot.member_id == member_id)
+                .group_by(Ballot.channel)
+            )
+        ).first()
+        pending = await self._pending_entries(community, view, auth, member_id=member_id)
+        return PaperUnit(member_id=member_id, units=labels.get(member_id, []),
+                         voted=VoteStatus(voted[0], voted[1]) if voted else None,
+                         pending=pending[0] if pending else None)
+
+    async def _pending_entries(self, community: Community, view: MeetingView, auth: AuthContext, *,
+                               member_id: int | None = None) -> list[PendingEntry]:
+        """The meeting's entries waiting for a second committee member, oldest first (never their answers)."""
+        query = (
+            select(PaperBallotEntry.id, PaperBallotEntry.member_id, PaperBallotEntry.entered_by_account_id,
+                   Account.display_name, PaperBallotEntry.entered_at)
+            .join(Account, Account.id == PaperBallotEntry.entered_by_account_id)
+            .where(PaperBallotEntry.meeting_id == view.meeting.id, PaperBallotEntry.status == "pending")
+            .order_by(PaperBallotEntry.entered_at, PaperBallotEntry.id)
+        )
+        if member_id is not None:
+            query = query.where(PaperBallotEntry.member_id == member_id)
+        rows = (await self.db.execute(query)).all()
+        labels = await self._unit_labels(community, view, sorted({row[1] for row in rows}))
+        return [PendingEntry(entry_id=entry_id, member_id=member, units=labels.get(member, []), entered_by=name,
+                             entered_at=at, can_decide=clerk != auth.account_id)
+                for entry_id, member, clerk, name, at in rows]
 
     # ----------------------------------------------------------------- turnout
 
@@ -440,28 +774,50 @@ class BallotService:
             return page.voter.next_member
         raise UserError(_("You do not vote for this unit."), 403)
 
-    async def _paper(self, community: Community, meeting_id: int, ballot: BallotInput,
-                     now: datetime) -> tuple[BallotPage, VoterMember]:
+    async def _paper(self, community: Community, meeting_id: int, auth: AuthContext, ballot: BallotInput,
+                     now: datetime, *, pending_ok: bool = False) -> tuple[BallotPage, PaperUnit]:
+        """The meeting and the member whose paper ballot is typed in: voting open, in scope, not voted,
+        no entry of theirs waiting."""
         page = BallotPage(view=await self.meetings.view(community, meeting_id, now, drafts=False), voter=None,
                           idempotency_key=ballot.idempotency_key)
         if page.view.phase != "open":
             raise UserError(_("Voting is not open for this meeting."), 409)
         if ballot.member_id is None:
             raise UserError(_("Choose the unit whose paper ballot you are entering."), 400)
-        members = await self._members(community, page.view, [ballot.member_id])
-        if not members:
+        unit = await self._paper_unit(community, page.view, ballot.member_id, auth)
+        if not unit.units:
             raise UserError(_("This unit is not in the meeting's scope."), 404)
-        return page, members[0]
+        if unit.voted is not None:
+            raise UserError(paper_member_voted(), 409)
+        if unit.pending is not None and not pending_ok:
+            raise UserError(entry_pending(), 409)
+        return page, unit
 
-    def _review(self, page: BallotPage, member: VoterMember, ballot: BallotInput) -> Review:
+    def _review(self, page: BallotPage, member: VoterMember | PaperUnit, ballot: BallotInput, *,
+                paper: bool = False) -> Review:
+        """Check a form against the agenda and put each answer in words; a paper form may mark motions
+        blank or spoiled (stored as abstaining, with the mark)."""
         agenda = [AgendaItem(v.motion.id, v.motion.kind, v.motion.seats, tuple(o.id for o in v.options))
                   for v in page.view.motions]
         answers, errors = check_answers(agenda, ballot)
+        marks: dict[int, PaperMark] = {}
+        if paper:
+            marks, mark_errors = check_marks(agenda, ballot)
+            for item in agenda:
+                if item.motion_id in marks or item.motion_id in mark_errors:
+                    errors.pop(item.motion_id, None)
+                if item.motion_id in marks:
+                    answers[item.motion_id] = "abstain" if item.kind == "question" else ()
+            errors.update(mark_errors)
         if errors:
             raise InvalidBallot(page, member, errors, ballot)
+        answers = {item.motion_id: answers[item.motion_id] for item in agenda}
         lines: list[ReviewLine] = []
         for view in page.view.motions:
             answer = answers[view.motion.id]
+            if view.motion.id in marks:
+                lines.append(ReviewLine(view, mark_label(*marks[view.motion.id])))
+                continue
             if isinstance(answer, str):
                 lines.append(ReviewLine(view, choice_label(answer)))
                 continue
@@ -470,7 +826,7 @@ class BallotService:
                     else _("No candidate chosen (abstaining on every candidate)"))
             lines.append(ReviewLine(view, text))
         return Review(view=page.view, member=member, lines=lines, answers=answers,
-                      idempotency_key=ballot.idempotency_key)
+                      idempotency_key=ballot.idempotency_key, marks=marks)
 
     async def store(self, community: Community, review: Review, *, channel: str, actor_account_id: int,
                     now: datetime) -> CastResult:
@@ -485,17 +841,25 @@ class BallotService:
         return CastResult(status=status, view=review.view, member=member)
 
     async def _insert_form(self, community: Community, meeting_id: int, member_id: int, answers: dict[int, Answer],
-                           idempotency_key: str, *, channel: str, actor_account_id: int,
-                           now: datetime) -> Literal["cast", "replayed", "already"]:
-        """One form's ballots, all or nothing, in one short write transaction; "already" when the member had voted."""
+                           idempotency_key: str, *, channel: str, actor_account_id: int, now: datetime,
+                           marks: dict[int, PaperMark] | None = None,
+                           claim: Callable[[], Awaitable[None]] | None = None,
+                           audit_detail: dict[str, Any] | None = None) -> Literal["cast", "replayed", "already"]:
+        """One form's ballots, all or nothing, in one short write transaction; "already" when the member had voted.
+
+        ``claim`` runs first in that transaction (a paper entry marks itself confirmed there, and raises
+        to refuse); ``marks`` are the blank/spoiled marks of a paper ballot's motions.
+        """
         keys = {motion_id: f"{idempotency_key}:{member_id}:{motion_id}" for motion_id in answers}
         # What was read so far is a snapshot: detached, a rollback below cannot expire it under the caller.
         self.db.expunge_all()
         for _attempt in range(CAST_ATTEMPTS):
             statement, params = self._ballot_insert(meeting_id, member_id, answers, keys, channel, actor_account_id,
-                                                    now)
+                                                    now, marks or {})
             try:
                 async with write_transaction(self.db):
+                    if claim is not None:
+                        await claim()
                     landed = dict((await self.db.execute(statement, params)).tuples().all())
                     if len(landed) != len(answers):
                         raise UserError(_("Voting is not open for this meeting."), 409)
@@ -508,7 +872,8 @@ class BallotService:
                         await record(
                             self.db, at=now, action="paper_ballot_entered", community_id=community.id,
                             actor_account_id=actor_account_id, object_type="meeting", object_id=meeting_id,
-                            detail={"member_id": member_id, "motions": len(answers), "channel": channel},
+                            detail={"member_id": member_id, "motions": len(answers), "channel": channel,
+                                    **(audit_detail or {})},
                         )
                 return "cast"
             except IntegrityError:
@@ -521,13 +886,16 @@ class BallotService:
 
     @staticmethod
     def _ballot_insert(meeting_id: int, member_id: int, answers: dict[int, Answer], keys: dict[int, str],
-                       channel: str, actor_account_id: int, now: datetime) -> tuple[Insert, dict[str, Any]]:
+                       channel: str, actor_account_id: int, now: datetime,
+                       marks: dict[int, PaperMark]) -> tuple[Insert, dict[str, Any]]:
         """The form's ``INSERT ... SELECT`` and its parameters: one row per motion, in agenda order."""
         params: dict[str, Any] = {"meeting_id": meeting_id, "member_id": member_id, "channel": channel, "now": now,
                                   "actor": actor_account_id}
         for index, (motion_id, answer) in enumerate(answers.items()):
             params.update({f"motion_{index}": motion_id, f"choice_{index}": answer if isinstance(answer, str)
                            else ELECTION, f"receipt_{index}": new_receipt(), f"key_{index}": keys[motion_id]})
+            mark, note = marks.get(motion_id, (None, None))
+            params.update({f"mark_{index}": mark, f"note_{index}": note})
         return _ballot_insert_statement(len(answers)), params
 
     async def _agenda_for_voter(self, community: Community, meeting: Meeting, member_id: int,
@@ -648,7 +1016,9 @@ class BallotService:
                 ballot = by_motion.get(motion.motion.id)
                 if ballot is None:
                     continue
-                if ballot.choice == ELECTION:
+                if ballot.paper_mark is not None:
+                    text = mark_label(ballot.paper_mark, ballot.paper_note)
+                elif ballot.choice == ELECTION:
                     names = [o.label for o in motion.options if o.id in chosen.get(ballot.id, set())]
                     text = "、".join(names) if names else _("No candidate chosen (abstaining on every candidate)")
                 else:

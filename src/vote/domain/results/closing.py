@@ -62,15 +62,21 @@ ZERO = Count(0, 0)
 
 @dataclass(frozen=True)
 class Aggregate:
-    """One motion's counts over the voting scope: the total, per choice, and per election candidate."""
+    """One motion's counts over the voting scope: the total, per choice, per election candidate, and the
+    paper ballots returned blank or spoiled (within the abstentions)."""
 
     total: Count
     by_choice: dict[str, Count] = field(default_factory=dict)
     by_option: dict[int, Count] = field(default_factory=dict)
+    by_mark: dict[str, Count] = field(default_factory=dict)
 
     def choice(self, name: str) -> Count:
         """The members (area and heads) who returned ``name`` (yes/no/abstain/election)."""
         return self.by_choice.get(name, ZERO)
+
+    def mark(self, name: str) -> Count:
+        """The members (area and heads) whose paper ballot was ``name`` (blank/spoiled)."""
+        return self.by_mark.get(name, ZERO)
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,9 @@ def is_due(meeting: Meeting, now: datetime) -> bool:
 
 async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, motion_id: int, *,
                     by_units: bool = False) -> Aggregate:
-    """Count members and sum their area in scope: in total, by choice and by selected candidate.
+    """Count members and sum their area in scope: in total, by choice, by selected candidate and by paper mark.
 
-    One statement of three parts. The ballots are read from the covering index on (motion, choice,
+    One statement of four parts. The ballots are read from the covering index on (motion, choice,
     member) and joined to their member's area in scope (``scoped_members``; ``by_units`` forces the
     unit-by-unit sum a partial scope uses, for the tests that compare the two).
     """
@@ -117,23 +123,41 @@ async def aggregate(db: AsyncSession, meeting: Meeting, community: Community, mo
         .where(Ballot.motion_id == motion_id, Ballot.choice == ELECTION)
         .group_by(Ballot.choice, BallotSelection.option_id)
     )
+    by_mark = (
+        select(literal("mark"), Ballot.paper_mark, no_option, func.count(), func.sum(scoped.c.area_centi))
+        .select_from(Ballot)
+        .join(scoped, scoped.c.member_id == Ballot.member_id)
+        # A mark goes only with these choices (a CHECK): the index narrows the rows read to the abstentions.
+        .where(Ballot.motion_id == motion_id, Ballot.choice.in_(("abstain", ELECTION)),
+               Ballot.paper_mark.is_not(None))
+        .group_by(Ballot.paper_mark)
+    )
     counts = ZERO
     choices: dict[str, Count] = {}
     options: dict[int, Count] = {}
-    for part, choice, option_id, heads, area in (await db.execute(union_all(total, by_choice, by_option))).all():
+    marks: dict[str, Count] = {}
+    statement = union_all(total, by_choice, by_option, by_mark)
+    for part, choice, option_id, heads, area in (await db.execute(statement)).all():
         count = Count(int(area or 0), int(heads))
         if part == "total":
             counts = count
         elif part == "choice":
             choices[choice] = count
+        elif part == "mark":
+            marks[choice] = count
         else:
             options[int(option_id)] = count
-    return Aggregate(total=counts, by_choice=choices, by_option=options)
+    return Aggregate(total=counts, by_choice=choices, by_option=options, by_mark=marks)
 
 
 def count_record(count: Count) -> dict[str, int]:
     """A count as stored in ``MotionResult.tally``."""
     return {"area_centi": count.area_centi, "heads": count.heads}
+
+
+def mark_records(counts: Aggregate) -> dict[str, dict[str, int]]:
+    """The blank and spoiled paper ballots (counted within abstain) as stored in ``MotionResult.tally``."""
+    return {"blank": count_record(counts.mark("blank")), "spoiled": count_record(counts.mark("spoiled"))}
 
 
 def decision_record(decision: Decision) -> dict[str, Any]:
@@ -283,6 +307,7 @@ class ClosingService:
                 raise UserError(
                     _("The motions of this meeting cannot be decided: its voting scope has no members."), 409
                 ) from error
+            tally.update(mark_records(counts))
             tally["scope"] = meeting.scope
             tally["parking_counts"] = rules.parking_counts
             tally["rule_hash"] = rules.rule_hash
