@@ -13,14 +13,16 @@ rejected, so a misspelt ``"develper"`` or ``"ballot"`` cannot silently change a 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from vote.rules.arithmetic import MAX_AREA_DIGITS, format_area, format_percent, parse_area
 from vote.rules.election import ElectionResult, decide_election, tally_election
 from vote.rules.engine import CHOICES, ZERO, Check, Choice, Count, Decision, decide, tally, validate_count
 from vote.rules.errors import InvalidBallot, InvalidCount, InvalidScenario, InvalidUnit, RulesError
+from vote.rules.fingerprint import preset_hash
 from vote.rules.i18n import LOCALES, describe_check, election_summary
 from vote.rules.members import UnitRecord, group_members
 from vote.rules.presets import DEFAULT_PRESET, AreaTerm, Preset, get_preset, validate_matter
@@ -28,11 +30,11 @@ from vote.rules.presets import DEFAULT_PRESET, AreaTerm, Preset, get_preset, val
 Mark = Literal["blank", "spoiled"]
 MARKS: tuple[Mark, ...] = ("blank", "spoiled")
 
-_QUESTION_KEYS = ("rule", "matter", "kind", "units", "ballots")
-_ELECTION_KEYS = ("rule", "matter", "kind", "seats", "candidates", "units", "ballots")
-_TOTALS_QUESTION_KEYS = ("format", "rule", "matter", "kind", "scope", "participated", "yes", "no", "abstain",
+_QUESTION_KEYS = ("rule", "rule_hash", "matter", "kind", "units", "ballots")
+_ELECTION_KEYS = ("rule", "rule_hash", "matter", "kind", "seats", "candidates", "units", "ballots")
+_TOTALS_QUESTION_KEYS = ("format", "rule", "rule_hash", "matter", "kind", "scope", "participated", "yes", "no", "abstain",
                          "blank", "spoiled", "outcome")
-_TOTALS_ELECTION_KEYS = ("format", "rule", "matter", "kind", "seats", "scope", "participated", "blank", "spoiled",
+_TOTALS_ELECTION_KEYS = ("format", "rule", "rule_hash", "matter", "kind", "seats", "scope", "participated", "blank", "spoiled",
                          "candidates", "outcome")
 _UNIT_KEYS = ("id", "area", "owners", "developer")
 _BALLOT_KEYS = ("unit", "choice", "mark")
@@ -53,6 +55,8 @@ class Scenario:
     ballots: tuple[tuple[str, Choice], ...]
     marks: tuple[Mark | None, ...] = ()
     """Per ballot, the informational mark of a blank or spoiled paper ballot (empty: none marked)."""
+    rule_hash: str | None = None
+    """The fingerprint of the preset the document claims (the meeting's notice froze it), if given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class ElectionScenario:
     units: tuple[UnitRecord, ...]
     ballots: tuple[tuple[str, tuple[str, ...]], ...]
     marks: tuple[Mark | None, ...] = ()
+    rule_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,7 @@ class TotalsScenario:
     blank: Count | None = None
     spoiled: Count | None = None
     published: str | tuple[str, ...] | None = None
+    rule_hash: str | None = None
 
 
 AnyScenario = Scenario | ElectionScenario | TotalsScenario
@@ -400,10 +406,21 @@ def _totals(obj: Mapping[str, Any]) -> TotalsScenario:
 def parse_scenario(document: object) -> AnyScenario:
     """Validate a decoded scenario document (any of the three forms) into engine input."""
     if isinstance(document, dict) and "format" in document:
-        return _totals(document)
-    kind = _kind(document)
-    obj = _object(document, "", _QUESTION_KEYS if kind == "question" else _ELECTION_KEYS)
-    return _question(obj) if kind == "question" else _election(obj)
+        scenario: AnyScenario = _totals(document)
+    else:
+        kind = _kind(document)
+        obj = _object(document, "", _QUESTION_KEYS if kind == "question" else _ELECTION_KEYS)
+        scenario = _question(obj) if kind == "question" else _election(obj)
+    if isinstance(document, dict) and "rule_hash" in document:
+        scenario = replace(scenario, rule_hash=_rule_hash(document["rule_hash"]))
+    return scenario
+
+
+def _rule_hash(value: object) -> str:
+    """The optional ``rule_hash``: 64 lower-case hexadecimal digits (a SHA-256)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise InvalidScenario("rule_hash", "must be 64 lower-case hexadecimal digits (the preset's SHA-256)")
+    return value
 
 
 def load_scenario(raw: bytes | str, source: str = "scenario") -> AnyScenario:
@@ -524,6 +541,9 @@ def evaluate(scenario: AnyScenario) -> dict[str, Any]:
         marks = {"blank": scenario.blank or ZERO, "spoiled": scenario.spoiled or ZERO}
     output["blank"] = count_to_dict((marks or {}).get("blank", ZERO))
     output["spoiled"] = count_to_dict((marks or {}).get("spoiled", ZERO))
+    if scenario.rule_hash is not None:
+        # The preset the result was decided by (frozen at the notice) must be the one this engine applies.
+        output["rule_hash_matches"] = scenario.rule_hash == preset_hash(scenario.rule)
     if isinstance(scenario, TotalsScenario) and scenario.published is not None:
         if scenario.kind == "question":
             output["published_outcome_matches"] = scenario.published == output["outcome"]

@@ -144,8 +144,9 @@ async def test_a_setting_changed_mid_vote_moves_nothing(app: Litestar, login: Lo
         CIVIL_CODE, True, 15, 7)
     page = await clerk.get(f"/c/garden/meetings/{meeting_id}/result")
     assert "不成决议" in page.text and "民法典（2021）第二百七十八条" in page.text
-    download = await clerk.get(f"/c/garden/meetings/{meeting_id}/motions/{motion_id}/result.json")
-    assert download.json()["rule"] == CIVIL_CODE and len(download.json()["units"]) == 6
+    download = (await clerk.get(f"/c/garden/meetings/{meeting_id}/motions/{motion_id}/totals.json")).json()
+    assert (download["rule"], download["rule_hash"]) == (CIVIL_CODE, preset_hash(CIVIL_CODE))
+    assert download["scope"] == {"area": "345.00", "heads": 6} and download["outcome"] == "no-quorum"
 
 
 async def stored_motion_ids(app: Litestar, meeting_id: int) -> list[int]:
@@ -199,6 +200,10 @@ async def test_a_revision_restarts_the_notice_period_of_the_notice_not_the_new_s
     response = await post_form(clerk, f"/c/garden/meetings/{meeting_id}/motions/{motion_id}/edit",
                                {"title": "续聘物业", "body_md": "修改后的文字"}, follow_redirects=False)
     assert response.status_code == 303
+    # The new text is proposed; a second committee member's approval publishes it (the proposal is amendment 1).
+    second = await login(committee[1])
+    approved = await post_form(second, "/c/garden/amendments/1/adopt", {"confirm": "yes"}, follow_redirects=False)
+    assert approved.status_code == 303
     revised = await _meeting(app, meeting_id)
     now = app.state.clock.now()
     assert now + timedelta(days=15) - timedelta(minutes=1) <= revised.opens_at < now + timedelta(days=16)

@@ -299,3 +299,28 @@ async def test_the_committee_sees_title_changes_with_masked_names(app: Litestar,
     # Owners do not see the committee's list.
     buyer_page = (await (await owner(app, login, vote, "孙丽")).get(vote.base)).text
     assert "title-changes" not in buyer_page
+
+
+async def test_a_cast_checked_before_the_sale_but_stored_after_it_is_refused(app: Litestar, login: Login) -> None:
+    """The race: the seller's form passed the eligibility read, then the re-import moved the right before the
+    insert. The cast's write transaction re-checks the right (with the member row locked) and refuses."""
+    from vote.db.models import Community
+    from vote.domain.ballots.services import BallotService
+    from vote.lib.errors import UserError
+
+    vote = await open_vote(app, login)
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    seller_id = await person_id_by_name(app, vote.community_id, "王伟")
+    question, _election = vote.meeting.motion_ids
+    async with db_session(app) as db:
+        community = (await db.execute(select(Community).where(Community.id == vote.community_id))).scalar_one()
+        service = BallotService(db)
+        try:
+            await service._insert_form(community, vote.meeting.meeting_id, vote.members["101"], {question: "yes"},
+                                       "r" * 32, channel="online", actor_account_id=vote.committee_creds.account_id,
+                                       now=app.state.clock.now(), voter_person_id=seller_id)
+        except UserError as error:
+            assert error.status_code == 409 and "表决权已转移给新业主" in str(error.detail)
+        else:
+            raise AssertionError("the seller's late cast was stored")
+    assert await ballots(app) == []

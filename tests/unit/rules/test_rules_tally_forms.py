@@ -126,6 +126,18 @@ def test_totals_scenarios_and_the_published_outcome(tmp_path: Path) -> None:
     assert tallied(changed("outcome.elected", [], TOTALS_ELECTION), tmp_path)["published_outcome_matches"] is False
 
 
+def test_the_rule_hash_of_the_notice_is_checked_against_the_engine(tmp_path: Path) -> None:
+    """A download names the fingerprint of the preset frozen at the notice; the output says if it is this one's."""
+    from vote.rules.fingerprint import preset_hash
+
+    for document in (QUESTION, ELECTION, TOTALS_QUESTION, TOTALS_ELECTION):
+        assert "rule_hash_matches" not in tallied(document, tmp_path)
+        rule = document.get("rule", "cn-civil-code-2021")
+        assert tallied(changed("rule_hash", preset_hash(rule), document), tmp_path)["rule_hash_matches"] is True
+        other = preset_hash("cn-property-law-2007")
+        assert tallied(changed("rule_hash", other, document), tmp_path)["rule_hash_matches"] is (other == preset_hash(rule))
+
+
 def test_the_unit_election_and_its_totals_agree(tmp_path: Path) -> None:
     """The hand-written totals above are the totals of the unit election above."""
     units = tallied(ELECTION, tmp_path)
@@ -198,6 +210,8 @@ INVALID = [
     ("totals-outcome-unknown-id", changed("outcome.elected", ["9"], TOTALS_ELECTION), "outcome.elected[0]"),
     ("totals-outcome-twice", changed("outcome.elected", ["1", "1"], TOTALS_ELECTION), "outcome.elected[1]"),
     ("totals-outcome-key", changed("outcome.seats_filled", 1, TOTALS_ELECTION), "outcome.seats_filled"),
+    ("rule-hash-short", changed("rule_hash", "abc", TOTALS_QUESTION), "rule_hash"),
+    ("rule-hash-type", changed("rule_hash", 7, ELECTION), "rule_hash"),
 ]
 
 

@@ -46,7 +46,7 @@ from vote.db.models.ballots import CHOICES, ELECTION, PAPER_MARKS
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
-from vote.domain.ballots.transfers import transfers_for_person, votes_for
+from vote.domain.ballots.transfers import still_votes_for, transfers_for_person, votes_for
 from vote.domain.meetings.lifecycle import phase
 from vote.domain.meetings.scope import scoped_members, scoped_units
 from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
@@ -472,9 +472,10 @@ class BallotService:
             page = await self.page(community, meeting_id, auth, now)
             review = self._review(page, self._online_member(page, ballot), ballot)
             return (await self.store(community, review, channel="online", actor_account_id=auth.account_id,
-                                     now=now)).status
+                                     now=now, voter_person_id=auth.person_id)).status
         status = await self._insert_form(community, meeting.id, ballot.member_id, answers, ballot.idempotency_key,
-                                         channel="online", actor_account_id=auth.account_id, now=now)
+                                         channel="online", actor_account_id=auth.account_id, now=now,
+                                         voter_person_id=auth.person_id)
         if status == "already":
             view = await self.meetings.view(community, meeting_id, now, drafts=False)
             raise AlreadyVoted(view, (await self._members(community, view, [ballot.member_id]))[0])
@@ -829,12 +830,12 @@ class BallotService:
                       idempotency_key=ballot.idempotency_key, marks=marks)
 
     async def store(self, community: Community, review: Review, *, channel: str, actor_account_id: int,
-                    now: datetime) -> CastResult:
+                    now: datetime, voter_person_id: int | None = None) -> CastResult:
         """Insert a confirmed ballot's rows in one write transaction; the database decides window and duplicates."""
         member_id = review.member.member_id
         status = await self._insert_form(community, review.view.meeting.id, member_id, review.answers,
                                          review.idempotency_key, channel=channel, actor_account_id=actor_account_id,
-                                         now=now)
+                                         now=now, voter_person_id=voter_person_id)
         member = (await self._members(community, review.view, [member_id]))[0]
         if status == "already":
             raise AlreadyVoted(review.view, member)
@@ -844,11 +845,14 @@ class BallotService:
                            idempotency_key: str, *, channel: str, actor_account_id: int, now: datetime,
                            marks: dict[int, PaperMark] | None = None,
                            claim: Callable[[], Awaitable[None]] | None = None,
-                           audit_detail: dict[str, Any] | None = None) -> Literal["cast", "replayed", "already"]:
+                           audit_detail: dict[str, Any] | None = None,
+                           voter_person_id: int | None = None) -> Literal["cast", "replayed", "already"]:
         """One form's ballots, all or nothing, in one short write transaction; "already" when the member had voted.
 
         ``claim`` runs first in that transaction (a paper entry marks itself confirmed there, and raises
-        to refuse); ``marks`` are the blank/spoiled marks of a paper ballot's motions.
+        to refuse); ``marks`` are the blank/spoiled marks of a paper ballot's motions. An owner's own
+        ballot (``voter_person_id``) re-checks in the transaction that the right to vote has not moved
+        to a new owner since the page was read (a title change during the vote).
         """
         keys = {motion_id: f"{idempotency_key}:{member_id}:{motion_id}" for motion_id in answers}
         # What was read so far is a snapshot: detached, a rollback below cannot expire it under the caller.
@@ -860,6 +864,10 @@ class BallotService:
                 async with write_transaction(self.db):
                     if claim is not None:
                         await claim()
+                    if voter_person_id is not None and not await still_votes_for(self.db, meeting_id, member_id,
+                                                                                 voter_person_id):
+                        raise UserError(_("You no longer vote for this unit: its title changed during the vote and "
+                                          "the right to vote moved to the new owner."), 409)
                     landed = dict((await self.db.execute(statement, params)).tuples().all())
                     if len(landed) != len(answers):
                         raise UserError(_("Voting is not open for this meeting."), 409)

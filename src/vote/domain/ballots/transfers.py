@@ -134,6 +134,12 @@ async def _reassess(db: AsyncSession, community: Community, meeting: Meeting, ve
         voters[member_id] = voter
         if person_id is not None:
             old_owners.setdefault(member_id, set()).add(person_id)
+    # Casts lock their member row while they re-check the right to vote (``still_votes_for``): locking the
+    # frozen members first makes "has voted" and the transfer one decision on PostgreSQL too.
+    # (SQLite's import already holds the only write lock.)
+    if db.bind.dialect.name == "postgresql":
+        await db.execute(select(Member.id).where(Member.register_version_id == meeting.register_version_id)
+                         .with_for_update())
     voted = set((await db.execute(
         select(Ballot.member_id).join(Motion, Motion.id == Ballot.motion_id).where(Motion.meeting_id == meeting.id)
         .distinct()
@@ -216,6 +222,14 @@ def votes_for(meeting_id: int, person_id: int) -> ColumnElement[bool]:
         .exists()
     )
     return or_(and_(Member.voter_person_id == person_id, not_(moved)), moved_to_person)
+
+
+async def still_votes_for(db: AsyncSession, meeting_id: int, member_id: int, person_id: int) -> bool:
+    """Inside a cast's write transaction: whether the person still votes for the member, with the member's
+    row locked (PostgreSQL) so that a title change recorded meanwhile is either seen here or sees the ballot."""
+    return (await db.execute(
+        select(Member.id).where(Member.id == member_id, votes_for(meeting_id, person_id)).with_for_update()
+    )).first() is not None
 
 
 @dataclass(frozen=True)

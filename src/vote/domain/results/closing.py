@@ -44,6 +44,7 @@ from vote.db.models import (
     Motion,
     MotionOption,
     MotionResult,
+    PaperBallotEntry,
 )
 from vote.db.models.ballots import ELECTION
 from vote.domain.audit.services import record
@@ -257,6 +258,13 @@ class ClosingService:
                 _("The rule preset {rule} has changed since this meeting was published, so the meeting cannot be "
                   "decided by the rules its notice announced.").format(rule=rules.rule_preset), 409)
         outcomes = await self._decide_motions(meeting, rules, community, now)
+        # A paper entry nobody confirmed before the close is not a ballot; the record says how many there were.
+        unconfirmed = (
+            await self.db.execute(
+                select(func.count()).select_from(PaperBallotEntry)
+                .where(PaperBallotEntry.meeting_id == meeting.id, PaperBallotEntry.status == "pending")
+            )
+        ).scalar_one()
         meeting.status = "preliminary"
         meeting.preliminary_at = now
         meeting.objection_until = now + timedelta(days=rules.objection_days)
@@ -267,6 +275,7 @@ class ClosingService:
                     "rule_preset": rules.rule_preset, "rule_hash": rules.rule_hash,
                     "parking_counts": rules.parking_counts,
                     "outcomes": {str(k): v for k, v in outcomes.items()},
+                    "unconfirmed_paper_entries": unconfirmed,
                     "objection_until": meeting.objection_until.isoformat()},
         )
         try:

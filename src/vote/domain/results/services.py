@@ -47,9 +47,10 @@ from vote.db.models import (
     MotionRevision,
     UnitOwner,
 )
-from vote.domain.audit.services import ChainReport, record, verify_chain
-from vote.domain.meetings.scope import scoped_units
 from vote.domain.approvals.services import RESULT_FINAL, ApprovalStatus, approval_status, approve, lock_subject
+from vote.domain.audit.services import ChainReport, record, verify_chain
+from vote.domain.ballots.services import mark_label
+from vote.domain.meetings.scope import scoped_units
 from vote.domain.meetings.services import local_time
 from vote.domain.results.closing import is_due
 from vote.lib.errors import UserError
@@ -144,6 +145,8 @@ class BallotLine:
     area_centi: int
     choice: str
     candidates: list[str]
+    mark_text: str | None = None
+    """A blank or spoiled paper ballot in plain words (with the recorded reason), else None."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,8 @@ def totals_document(motion: Motion, result: MotionResult, options: list[MotionOp
     tally = result.tally
     document: dict[str, Any] = {"format": "totals", "rule": result.rule_preset, "matter": motion.matter,
                                 "kind": tally["kind"]}
+    if tally.get("rule_hash"):  # the preset's fingerprint frozen at the notice: `vote tally` checks it
+        document["rule_hash"] = tally["rule_hash"]
     marks = {key: count_document(tally[key]) for key in PAPER_MARKS if key in tally}
     if tally["kind"] == "election":
         ids = {option.id: str(option.position) for option in options}
@@ -376,7 +381,8 @@ class ResultService:
         units = scoped_units(meeting, community).subquery()
         rows = (
             await self.db.execute(
-                select(Ballot.id, Ballot.choice, Building.name, units.c.number, units.c.area_centi)
+                select(Ballot.id, Ballot.choice, Ballot.paper_mark, Ballot.paper_note, Building.name, units.c.number,
+                       units.c.area_centi)
                 .join(units, units.c.member_id == Ballot.member_id)
                 .join(Building, Building.id == units.c.building_id)
                 .where(Ballot.motion_id == motion_id)
@@ -392,14 +398,16 @@ class ResultService:
             )
         ).all():
             selections.setdefault(ballot_id, []).append(label)
-        ballots: dict[int, tuple[str, list[str], list[int]]] = {}  # in order of each member's first unit
-        for ballot_id, choice, building, number, area in rows:
-            _choice, names, areas = ballots.setdefault(ballot_id, (choice, [], []))
+        ballots: dict[int, tuple[str, str | None, list[str], list[int]]] = {}  # in order of each member's first unit
+        for ballot_id, choice, mark, note, building, number, area in rows:
+            mark_text = mark_label(mark, note) if mark else None
+            _choice, _mark, names, areas = ballots.setdefault(ballot_id, (choice, mark_text, [], []))
             names.append(f"{building} {number}")
             areas.append(area)
         return [
-            BallotLine(units=names, area_centi=sum(areas), choice=choice, candidates=selections.get(ballot_id, []))
-            for ballot_id, (choice, names, areas) in ballots.items()
+            BallotLine(units=names, area_centi=sum(areas), choice=choice, candidates=selections.get(ballot_id, []),
+                       mark_text=mark_text)
+            for ballot_id, (choice, mark_text, names, areas) in ballots.items()
         ]
 
     async def _approvals(self, community: Community, meeting: Meeting, now: datetime,
@@ -523,7 +531,8 @@ class ResultService:
         units, first_unit = await self._scenario_units(meeting, community)
         ballots = (
             await self.db.execute(
-                select(Ballot.id, Ballot.member_id, Ballot.choice).where(Ballot.motion_id == motion.id)
+                select(Ballot.id, Ballot.member_id, Ballot.choice, Ballot.paper_mark)
+                .where(Ballot.motion_id == motion.id)
             )
         ).all()
         options = await self._options(motion)
@@ -537,17 +546,23 @@ class ResultService:
         ).all():
             selected.setdefault(ballot_id, []).append(candidate_ids[option_id])
         scenario_ballots: list[dict[str, Any]] = []
-        for ballot_id, member_id, choice in ballots:
+        for ballot_id, member_id, choice, mark in ballots:
             if member_id not in first_unit:
                 continue  # not a member of this meeting's scope: not counted at the close either
+            entry: dict[str, Any] | None = None
             if motion.kind == "election":
                 if choice == ELECTION:
-                    scenario_ballots.append({"unit": first_unit[member_id],
-                                             "selected": sorted(selected.get(ballot_id, []), key=int)})
+                    entry = {"unit": first_unit[member_id], "selected": sorted(selected.get(ballot_id, []), key=int)}
             elif choice in CHOICES:
-                scenario_ballots.append({"unit": first_unit[member_id], "choice": choice})
+                entry = {"unit": first_unit[member_id], "choice": choice}
+            if entry is not None:
+                if mark:  # a blank or spoiled paper ballot: informational, it abstains either way
+                    entry["mark"] = mark
+                scenario_ballots.append(entry)
         scenario_ballots.sort(key=lambda ballot: ballot["unit"])
         document: dict[str, Any] = {"rule": result.rule_preset, "matter": motion.matter}
+        if result.tally.get("rule_hash"):
+            document["rule_hash"] = result.tally["rule_hash"]
         if motion.kind == "election":
             document |= {"kind": "election", "seats": result.tally.get("seats", motion.seats),
                          "candidates": [{"id": candidate_ids[o.id], "label": o.label} for o in options]}
