@@ -1,4 +1,4 @@
-"""The decision engine: who counts as a member, whether a motion passed, who is elected (RULES.md).
+"""The decision engine: who counts as a member, whether a motion passed, who is elected (docs/rules.md).
 
 Also the lines shown before a decision (quorum during voting, an owners' proposal's goal): nothing
 outside this package compares areas or heads with a threshold.

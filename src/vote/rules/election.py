@@ -1,6 +1,6 @@
 """Deciding an election: K seats among N candidates, each candidate decided by the motion's gates.
 
-RULES.md "Elections": an owner selects at most K candidates. For each candidate, the members who
+docs/rules.md "Elections": an owner selects at most K candidates. For each candidate, the members who
 selected them vote yes and the other participants abstain (nobody votes no); a returned ballot with
 no selection abstains on every candidate and still counts as participation. Each candidate is then
 decided by ``decide`` with the motion's matter, like a question.

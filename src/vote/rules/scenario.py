@@ -197,7 +197,7 @@ def _unit(value: object, path: str) -> UnitRecord:
     developer = obj.get("developer", False)
     if not isinstance(developer, bool):
         raise InvalidUnit(f"{path}.developer", f"must be true or false, got {_json_type(developer)}")
-    if developer:  # TALLY-FORMAT: owners are ignored for developer units
+    if developer:  # docs/tally-format.md: owners are ignored for developer units
         return UnitRecord(unit_id, area, frozenset(), True)
     if "owners" not in obj:
         raise InvalidUnit(f"{path}.owners", "required unless developer is true")
@@ -312,7 +312,7 @@ def _amount(value: object, path: str) -> Count:
 
 
 def _question(obj: Mapping[str, Any]) -> Scenario:
-    """A unit scenario for a question (the original TALLY-FORMAT document)."""
+    """A unit scenario for a question (the original docs/tally-format.md document)."""
     preset = _rule(obj)
     matter = validate_matter(_required(obj, "matter", ""))
     units = _units(obj)

@@ -5,7 +5,7 @@ Both answer "is the line met, and how much is still missing?" in exact integers,
 heads themselves.
 
 - ``quorum_lines``: every distinct participation gate of the motions of a meeting, against the
-  members who have taken part so far (RULES.md: participation counts abstentions).
+  members who have taken part so far (docs/rules.md: participation counts abstentions).
 - ``proposal_threshold``: an owners' proposal (业主提议, 指导规则 Art. 21) is met when its supporters
   hold at least ``threshold_pct``% of the heads and of the area in scope (mode ``and``), or of either
   (mode ``or``); "以上" includes the number, so the comparison is ``≥``.

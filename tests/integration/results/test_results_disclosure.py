@@ -1,4 +1,4 @@
-"""Who sees what of a result, for every role and phase (RULES.md "Secrecy and disclosure of choices").
+"""Who sees what of a result, for every role and phase (docs/secrecy.md).
 
 Totals for everyone once voting has closed; each unit's choice only after the final result, only for
 logged-in owners, committee members and observers of the community, and never when the community has

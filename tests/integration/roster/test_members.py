@@ -1,4 +1,4 @@
-"""Members as RULES.md counts them, the committee's verification screen, masking, paging and re-imports."""
+"""Members as docs/rules.md counts them, the committee's verification screen, masking, paging and re-imports."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A title change during a vote (RULES.md, "Record date and title changes"), through the real app.
+"""A title change during a vote (docs/rules.md, "Record date and title changes"), through the real app.
 
 The committee re-imports the register while a meeting is open: a unit sold by an owner who has not
 voted votes through its new owner, a ballot already cast stands, the scope totals and the tally stay

@@ -1,6 +1,6 @@
-"""Every boundary of RULES.md, for every preset, every matter and each dimension separately.
+"""Every boundary of docs/rules.md, for every preset, every matter and each dimension separately.
 
-The thresholds below are transcribed from RULES.md ("The nine matters", "Presets") as plain
+The thresholds below are transcribed from docs/rules.md ("The nine matters", "Presets") as plain
 if-statements, independently of ``vote.rules.presets``; each gate is tested exactly at its boundary
 and one hundredth of a m² (area) or one head either side, with every other gate comfortably met.
 """
@@ -19,7 +19,7 @@ DIMENSIONS = ("area", "heads")
 
 
 class SpecGate(NamedTuple):
-    """One gate as RULES.md words it: numerator ``part`` or ``yes`` over ``base``."""
+    """One gate as docs/rules.md words it: numerator ``part`` or ``yes`` over ``base``."""
 
     kind: str
     dimension: str
@@ -30,7 +30,7 @@ class SpecGate(NamedTuple):
 
 
 def spec_gates(rule: str, matter: int) -> list[SpecGate]:
-    """The gates of ``matter`` under ``rule``, read off RULES.md."""
+    """The gates of ``matter`` under ``rule``, read off docs/rules.md."""
     gates: list[SpecGate] = []
     if rule == "cn-civil-code-2021":
         gates += [SpecGate("participation", d, "tot", 2, 3, ">=") for d in DIMENSIONS]
@@ -53,7 +53,7 @@ def spec_gates(rule: str, matter: int) -> list[SpecGate]:
     elif rule == "de-weg-2020":
         gates += [SpecGate("approval", "heads", "no", 1, 1, ">")]
     else:
-        raise AssertionError(f"RULES.md has no preset {rule}")
+        raise AssertionError(f"docs/rules.md has no preset {rule}")
     return gates
 
 
@@ -113,7 +113,7 @@ def test_gate_boundary(rule: str, matter: int, gate: SpecGate, delta: int) -> No
 @pytest.mark.parametrize("rule", list(PRESETS))
 @pytest.mark.parametrize("matter", range(1, 10))
 def test_preset_has_exactly_the_rules_md_gates(rule: str, matter: int) -> None:
-    """No extra and no missing gate compared with RULES.md."""
+    """No extra and no missing gate compared with docs/rules.md."""
     decision = decide(rule, matter, total=TOTAL, yes=TOTAL, no=Count(0, 0), abstain=Count(0, 0))
     got = sorted((c.kind, c.dimension, c.base, *c.required, c.comparison) for c in decision.checks)
     assert got == sorted(tuple(g) for g in spec_gates(rule, matter))

@@ -43,7 +43,7 @@ def changed(path: str, value: Any, document: Any = VALID) -> Any:
 
 
 def test_valid_scenario(tmp_path: Path) -> None:
-    """JSON on stdout with the TALLY-FORMAT.md keys; areas with two decimals, heads integers."""
+    """JSON on stdout with the docs/tally-format.md keys; areas with two decimals, heads integers."""
     code, out, err = run_document(VALID, tmp_path)
     assert (code, err) == (0, "")
     result = json.loads(out)
@@ -65,7 +65,7 @@ def test_rule_defaults_to_the_civil_code(tmp_path: Path) -> None:
 
 
 def test_developer_owners_are_ignored(tmp_path: Path) -> None:
-    """TALLY-FORMAT: owners are ignored when developer is true, whatever they hold."""
+    """docs/tally-format.md: owners are ignored when developer is true, whatever they hold."""
     code, out, _ = run_document(changed("units.3.owners", [1, None]), tmp_path)
     assert code == 0 and json.loads(out)["total"]["heads"] == 3
 
@@ -137,7 +137,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("document", "field"), [pytest.param(d, f, id=i) for i, d, f in INVALID])
 def test_invalid_input(document: Any, field: str, tmp_path: Path) -> None:
-    """Every class of invalid input in TALLY-FORMAT.md: exit 2, one line naming the field."""
+    """Every class of invalid input in docs/tally-format.md: exit 2, one line naming the field."""
     path = tmp_path / "scenario.json"
     assert_invalid(run_document(document, tmp_path), str(path) if field == "FILE" else field)
 

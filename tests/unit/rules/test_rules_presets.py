@@ -1,4 +1,4 @@
-"""Presets are data: the registry, the matter classes of RULES.md, validation, and derived presets."""
+"""Presets are data: the registry, the matter classes of docs/rules.md, validation, and derived presets."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ RULES_DIR = Path(__file__).resolve().parents[3] / "src" / "vote" / "rules"
 
 
 def test_registry_holds_the_five_presets_of_rules_md() -> None:
-    """Exactly the five ids of RULES.md; the Civil Code is the default."""
+    """Exactly the five ids of docs/rules.md; the Civil Code is the default."""
     assert set(PRESETS) == {"cn-civil-code-2021", "cn-property-law-2007", "tw-condominium-act", "hk-bmo",
                             "de-weg-2020"}
     assert DEFAULT_PRESET == "cn-civil-code-2021"
@@ -54,7 +54,7 @@ def test_civil_code_special_matters_are_6_to_8() -> None:
 
 
 def test_property_law_special_matters_are_5_to_7() -> None:
-    """The historical preset follows RULES.md literally."""
+    """The historical preset follows docs/rules.md literally."""
     classes = get_preset("cn-property-law-2007").classes
     assert {m for m, c in classes.items() if c == "special"} == {5, 6, 7}
 

@@ -2,7 +2,7 @@
 
 The oracle below shares no code with ``vote.rules``: it reads areas with ``fractions.Fraction``,
 groups members with its own keys (tuples of sorted owners), and states each preset's thresholds as
-plain comparisons of fractions transcribed from RULES.md.
+plain comparisons of fractions transcribed from docs/rules.md.
 """
 
 from __future__ import annotations

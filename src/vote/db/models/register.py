@@ -41,7 +41,7 @@ class Person(IdMixin, Base):
 
 
 class Member(IdMixin, Base):
-    """A voting member: one head, the area of all its units (RULES.md, "Counting members").
+    """A voting member: one head, the area of all its units (docs/rules.md, "Counting members").
 
     ``parking_area_centi`` is the part of that area in parking spaces, so that a whole-community
     tally reads members alone whether or not the community counts parking spaces.

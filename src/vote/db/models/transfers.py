@@ -1,4 +1,4 @@
-"""Title changes during a vote: where the right to vote of a frozen member went (RULES.md, "Record date
+"""Title changes during a vote: where the right to vote of a frozen member went (docs/rules.md, "Record date
 and title changes").
 
 A meeting keeps the register version it was noticed with; a re-import confirmed while it is in

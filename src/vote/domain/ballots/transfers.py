@@ -1,4 +1,4 @@
-"""Title changes during a vote (RULES.md, "Record date and title changes").
+"""Title changes during a vote (docs/rules.md, "Record date and title changes").
 
 A meeting votes on the register version of its notice: that version defines the members and the
 scope totals, which never change. When the committee confirms a re-import while a meeting is noticed

@@ -6,7 +6,7 @@ open, a new text is a decision of the committee, not of one member: it is *propo
 unpublished — owners keep seeing the current text — until a committee majority of at least two
 approved it (``vote.domain.approvals``; owners' amendments follow the same path). The approval that
 reaches the majority publishes it as the next revision (``revise_motion``), which restarts the notice
-clock (RULES.md, "Agenda lock"): the voting window moves so that it opens no earlier than a full
+clock (docs/rules.md, "Agenda lock"): the voting window moves so that it opens no earlier than a full
 notice period from now. Once voting has opened, the text can no longer change.
 """
 

@@ -9,7 +9,7 @@ from vote.rules import DEFAULT_PRESET
 
 @dataclass
 class CommunityForm:
-    """A community's identity and adopted rules; the defaults are the model's (and RULES.md's)."""
+    """A community's identity and adopted rules; the defaults are the model's (and docs/rules.md's)."""
 
     slug: str = ""
     name: str = ""

@@ -7,7 +7,7 @@ has not closed yet shows "counting in progress", and its downloads and receipt c
 until the close. The final result needs the objection period to be over and the approval of a
 majority of the committee, at least two people (``Approval`` rows with subject ``result_final``).
 
-Secrecy and disclosure (RULES.md "Secrecy and disclosure of choices"):
+Secrecy and disclosure (docs/secrecy.md):
 
 - Anyone, after the close: per motion the TOTALS only (area and heads for yes / no / abstain /
   participated / scope, blank and spoiled paper ballots within abstain, each candidate's yes), on the

@@ -92,7 +92,7 @@ class MemberLine:
 
     @property
     def heads(self) -> int:
-        """A member is always one head (RULES.md, "Counting members")."""
+        """A member is always one head (docs/rules.md, "Counting members")."""
         return 1
 
 
