@@ -54,8 +54,25 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return error_response(request, exc.status_code, detail)
 
 
+def _id_out_of_range(exc: Exception) -> bool:
+    """An id in a path or form too large for the database (SQLite: OverflowError; PostgreSQL: SQLSTATE 22003)."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:  # the driver's error wraps the original one
+        if isinstance(error, OverflowError) or getattr(error, "sqlstate", None) == "22003":
+            return True
+        seen.add(id(error))
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    """Anything unexpected: log it with the traceback, show a calm page without it."""
+    """Anything unexpected: log it with the traceback, show a calm page without it.
+
+    An id beyond the database's integer range cannot name anything: that is "not found", not a failure.
+    """
+    if _id_out_of_range(exc):
+        return error_response(request, 404)
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
 

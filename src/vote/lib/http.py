@@ -8,6 +8,18 @@ from litestar import Request
 from litestar.types import Scope
 
 
+MAX_ID = 2**31 - 1  # database ids are 32-bit on PostgreSQL
+
+
+def parse_id(text: str) -> int | None:
+    """A database id typed in a form or query (ASCII digits, 1 .. 2^31-1), else None."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site absolute paths are followed after login or a language switch."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -99,6 +99,12 @@ async def test_lookup_says_whether_and_how_a_member_voted_never_what(app: Litest
         (operator.account_id, str(meeting.meeting_id), flat_101),
         (world.committee[1].account_id, str(meeting.meeting_id), flat_102),
     ]
+    # The committee's audit page names the unit looked up; the observer's shows the lookup but not whose.
+    committee_audit = await committee.get(f"{base}/audit")
+    assert "paper_lookup" in committee_audit.text and "1号楼 101" in committee_audit.text
+    observer_audit = await (await login(world.observer)).get(f"{base}/audit")
+    assert "paper_lookup" in observer_audit.text
+    assert "1号楼 101" not in observer_audit.text and "1号楼 102" not in observer_audit.text
     # A search that finds no unit reveals nothing and is not a lookup of anyone.
     await committee.get(lookup.replace("101", "999"))
     assert len(await audit_events(app, "paper_lookup")) == 3
@@ -136,6 +142,30 @@ async def test_a_paper_ballot_for_a_member_who_voted_online_is_refused(app: Lite
         assert response.status_code == 409 and "该户已经投票" in response.text
     assert await entries(app) == []
     assert [b.choice for b in await ballots(app)] == ["yes", "election"]
+    # Each refusal told the clerk that the member has voted: each is a logged lookup.
+    async with db_session(app) as db:
+        lookups = (await db.execute(select(AuditEvent).where(AuditEvent.action == "paper_lookup"))).scalars().all()
+    assert [(e.actor_account_id, e.detail["member_id"]) for e in lookups] == [
+        (world.committee[0].account_id, members["1号楼/101"])] * 2
+
+
+async def test_ids_out_of_range_or_not_ascii_are_not_found_not_failures(app: Litestar, world: VotingWorld,
+                                                                        login: Login) -> None:
+    meeting = await open_meeting(app, world)
+    base = f"/c/garden/meetings/{meeting.meeting_id}"
+    committee = await login(world.committee[0])
+    huge = "99999999999999999999"
+    for url in (f"/c/garden/meetings/{huge}", f"/c/garden/meetings/{huge}/result", f"{base}/paper/entries/{huge}",
+                f"/c/garden/meetings/{2**40}/turnout"):
+        assert (await committee.get(url)).status_code == 404, url
+    for query in ("building_id=%C2%B2&number=101", f"building_id={huge}&number=1"):
+        page = await committee.get(f"{base}/paper?{query}")
+        assert page.status_code == 200 and "该户的纸质表决票" not in page.text
+    for member in ("²", huge, "-1"):
+        response = await post_form(committee, f"{base}/paper/entries",
+                                   {"member_id": member, "idempotency_key": "paper-key-0123456789ab"},
+                                   follow_redirects=False)
+        assert response.status_code == 400, member
 
 
 async def test_turnout_counts_area_and_heads_and_reveals_no_choice(app: Litestar, world: VotingWorld,

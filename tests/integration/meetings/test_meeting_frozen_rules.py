@@ -207,3 +207,34 @@ async def test_a_revision_restarts_the_notice_period_of_the_notice_not_the_new_s
     revised = await _meeting(app, meeting_id)
     now = app.state.clock.now()
     assert now + timedelta(days=15) - timedelta(minutes=1) <= revised.opens_at < now + timedelta(days=16)
+
+
+async def test_a_setting_changed_between_two_approvals_withdraws_the_first(app: Litestar, login: Login) -> None:
+    """The first member approved a draft under the old rules: the notice would freeze rules they never saw."""
+    community_id, _members, committee = await _parking_example(app)
+    now = app.state.clock.now()
+    start = now + timedelta(days=16)
+    async with db_session(app) as db:
+        community = (await db.execute(select(Community).where(Community.id == community_id))).scalar_one()
+        service = MeetingService(db)
+        meeting = await service.create_meeting(
+            community, MeetingForm(title="年度会议", opens_at=local_input(start),
+                                   closes_at=local_input(start + timedelta(days=7))), committee[0].account_id, now)
+        await service.add_motion(community, meeting.id, MotionForm(title="续聘物业", body_md="原文", matter="4"),
+                                 committee[0].account_id, now)
+    approve = f"/c/garden/meetings/{meeting.id}/approve"
+    proposer = await login(committee[0])
+    first = await post_form(proposer, approve, {"confirm": "yes"}, follow_redirects=False)
+    assert first.status_code == 303
+    await _change_setting(app, login, community_id, "parking_counts", "no", published="")
+    second = await post_form(await login(committee[1]), approve, {"confirm": "yes"}, follow_redirects=False)
+    assert second.status_code == 303
+    assert (await _meeting(app, meeting.id)).status == "draft"  # one approval under the new rules is not enough
+    async with db_session(app) as db:
+        withdrawn = (await db.execute(select(AuditEvent).where(
+            AuditEvent.action == "meeting_publish_approvals_withdrawn"))).scalar_one()
+    assert withdrawn.detail["reason"] == "rules_changed"
+    again = await post_form(proposer, approve, {"confirm": "yes"}, follow_redirects=False)
+    assert again.status_code == 303
+    published = await _meeting(app, meeting.id)
+    assert (published.status, published.parking_counts) == ("noticed", False)

@@ -55,13 +55,15 @@ async def upload(client: AsyncTestClient, slug: str, content: bytes, filename: s
     )
 
 
-async def upload_and_confirm(client: AsyncTestClient, slug: str, content: bytes, filename: str = "register.csv") -> str:
-    """Upload, then confirm the preview; returns the preview page's HTML."""
+async def upload_and_confirm(client: AsyncTestClient, slug: str, content: bytes, filename: str = "register.csv", *,
+                             confirmer: AsyncTestClient | None = None) -> str:
+    """Upload, then confirm the preview (by ``confirmer``, another committee member, when given); returns the
+    preview page's HTML."""
     response = await upload(client, slug, content, filename)
     assert response.status_code == 303, response.text
     preview_url = response.headers["location"]
     preview = await client.get(preview_url)
-    confirmed = await post_form(client, f"{preview_url}/confirm", follow_redirects=False)
+    confirmed = await post_form(confirmer or client, f"{preview_url}/confirm", follow_redirects=False)
     assert confirmed.status_code == 303, confirmed.text
     return preview.text
 

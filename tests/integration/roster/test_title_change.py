@@ -70,6 +70,7 @@ class Vote:
     committee_creds: Credentials
     meeting: PublishedMeeting
     members: dict[str, int]  # frozen member by unit number
+    second: AsyncTestClient  # another committee member: confirms re-imports while the meeting is in voting
 
     @property
     def base(self) -> str:
@@ -89,7 +90,8 @@ async def open_vote(app: Litestar, login: Login) -> Vote:
         MotionSpec("增补业委会委员", matter=3, kind="election", seats=2, candidates=("张三", "李四", "王五")),
     ])
     members = {key.split("/")[1]: member for key, member in (await member_ids(app, version_id)).items()}
-    return Vote(community_id, committee, committee_creds, meeting, members)
+    second = await login(await create_account(app, "committee2", community_id=community_id, roles=("committee",)))
+    return Vote(community_id, committee, committee_creds, meeting, members, second)
 
 
 async def owner(app: Litestar, login: Login, vote: Vote, name: str) -> AsyncTestClient:
@@ -136,7 +138,7 @@ async def test_new_owner_votes_and_the_seller_no_longer_can(app: Litestar, login
     seller = await owner(app, login, vote, "王伟")
     assert 'name="member_id"' in (await seller.get(vote.base)).text  # before the sale the seller may vote
 
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)), confirmer=vote.second)
 
     seller_page = await seller.get(vote.base)
     assert 'name="member_id"' not in seller_page.text and MOVED in seller_page.text and "1号楼 101" in seller_page.text
@@ -165,7 +167,7 @@ async def test_a_ballot_cast_before_the_sale_stands_and_the_buyer_is_told(app: L
     seller = await owner(app, login, vote, "李娜")
     assert (await cast(seller, vote, "no")).status_code == 200
 
-    await upload_and_confirm(vote.committee, SLUG, register_file(u102=("周杰",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u102=("周杰",)), confirmer=vote.second)
 
     buyer = await owner(app, login, vote, "周杰")
     page = await buyer.get(vote.base)
@@ -187,8 +189,9 @@ async def test_scope_totals_and_the_tally_stay_those_of_the_notice(app: Litestar
     turnout_before = await vote.committee.get(f"{vote.base}/turnout")
     assert "560.00" in turnout_before.text and "0 / 5" in turnout_before.text
     # A sale that would change the members (the buyer already owns 103), and a larger register.
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("赵敏",)))
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("赵敏",), u301=("吴磊",), u302=("吴磊",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("赵敏",)), confirmer=vote.second)
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("赵敏",), u301=("吴磊",), u302=("吴磊",)),
+                             confirmer=vote.second)
     buyer = await owner(app, login, vote, "赵敏")
     # 赵敏 now votes for two members of the register at notice: 101 (bought) and 103 (her own).
     assert (await cast(buyer, vote, "yes")).status_code == 200
@@ -213,7 +216,7 @@ async def test_scope_totals_and_the_tally_stay_those_of_the_notice(app: Litestar
 async def test_part_of_a_members_units_sold_keeps_the_vote_and_warns_the_committee(app: Litestar,
                                                                                    login: Login) -> None:
     vote = await open_vote(app, login)
-    await upload_and_confirm(vote.committee, SLUG, register_file(u301=("吴磊",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u301=("吴磊",)), confirmer=vote.second)
 
     assert (await transfers(app))[vote.members["301"]].outcome == "kept"
     buyer_page = await (await owner(app, login, vote, "吴磊")).get(vote.base)
@@ -231,7 +234,7 @@ async def test_a_co_owners_share_sold_moves_the_vote_to_the_voter_the_new_co_own
     app: Litestar, login: Login
 ) -> None:
     vote = await open_vote(app, login)
-    await upload_and_confirm(vote.committee, SLUG, register_file(u201=("张强", "郑爽")))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u201=("张强", "郑爽")), confirmer=vote.second)
     transfer = (await transfers(app))[vote.members["201"]]
     assert transfer.outcome == "moved" and transfer.to_person_id is None  # two co-owners: none nominated yet
     staying = await owner(app, login, vote, "张强")
@@ -259,12 +262,13 @@ async def test_a_co_owners_share_sold_moves_the_vote_to_the_voter_the_new_co_own
 async def test_a_second_re_import_follows_the_latest_owner_and_can_give_the_vote_back(app: Litestar,
                                                                                       login: Login) -> None:
     vote = await open_vote(app, login)
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",), u301=("吴磊",), u302=("吴磊",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",), u301=("吴磊",), u302=("吴磊",)),
+                             confirmer=vote.second)
     first_buyer = await owner(app, login, vote, "孙丽")
     assert 'name="member_id"' in (await first_buyer.get(vote.base)).text
 
     # 101 is sold on to 钱进; 301 and 302 are back with 陈静 (the sale was undone).
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("钱进",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("钱进",)), confirmer=vote.second)
     assert 'name="member_id"' not in (await first_buyer.get(vote.base)).text
     assert (await forced_cast(first_buyer, vote, "101")).status_code == 403
     stored = await transfers(app)
@@ -274,7 +278,7 @@ async def test_a_second_re_import_follows_the_latest_owner_and_can_give_the_vote
     assert (await cast(await owner(app, login, vote, "陈静"), vote)).status_code == 200
 
     # A third import after the latest owner voted changes nothing for that member.
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)), confirmer=vote.second)
     assert (await transfers(app))[vote.members["101"]].to_person_id == await person_id_by_name(
         app, vote.community_id, "钱进")
     assert sorted(await audit_actions(app)) == [
@@ -288,7 +292,7 @@ async def test_a_second_re_import_follows_the_latest_owner_and_can_give_the_vote
 
 async def test_the_committee_sees_title_changes_with_masked_names(app: Litestar, login: Login) -> None:
     vote = await open_vote(app, login)
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)), confirmer=vote.second)
     for url in (f"/c/{SLUG}/register", vote.base):
         page = (await vote.committee.get(url)).text
         line = re.search(r'<li data-outcome="moved"[^>]*>(.*?)</li>', page, re.S)
@@ -309,7 +313,7 @@ async def test_a_cast_checked_before_the_sale_but_stored_after_it_is_refused(app
     from vote.lib.errors import UserError
 
     vote = await open_vote(app, login)
-    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    await upload_and_confirm(vote.committee, SLUG, register_file(u101=("孙丽",)), confirmer=vote.second)
     seller_id = await person_id_by_name(app, vote.community_id, "王伟")
     question, _election = vote.meeting.motion_ids
     async with db_session(app) as db:
@@ -324,3 +328,18 @@ async def test_a_cast_checked_before_the_sale_but_stored_after_it_is_refused(app
         else:
             raise AssertionError("the seller's late cast was stored")
     assert await ballots(app) == []
+
+
+async def test_one_committee_member_alone_cannot_confirm_a_re_import_during_a_vote(app: Litestar,
+                                                                                  login: Login) -> None:
+    """A re-import during a vote can move votes: the member who uploaded it cannot also confirm it."""
+    from tests.integration.roster.register_files import upload
+
+    vote = await open_vote(app, login)
+    uploaded = await upload(vote.committee, SLUG, register_file(u101=("孙丽",)))
+    preview_url = uploaded.headers["location"]
+    alone = await post_form(vote.committee, f"{preview_url}/confirm", follow_redirects=False)
+    assert alone.status_code == 409 and "另一名" in alone.text
+    assert await transfers(app) == {}
+    assert (await post_form(vote.second, f"{preview_url}/confirm", follow_redirects=False)).status_code == 303
+    assert (await transfers(app))[vote.members["101"]].outcome == "moved"

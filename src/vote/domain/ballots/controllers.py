@@ -25,7 +25,7 @@ from vote.domain.ballots.services import (
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.controllers import page
 from vote.lib.clock import Clock
-from vote.lib.http import is_htmx
+from vote.lib.http import is_htmx, parse_id
 from vote.lib.i18n import _
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -118,7 +118,7 @@ class BallotController(Controller):
         community = await community_for(db_session, slug, auth, "committee")
         assert auth is not None
         paper = await ballot_service.paper_page(
-            community, meeting_id, auth, int(building_id) if building_id.isdigit() else None, number, clock.now()
+            community, meeting_id, auth, parse_id(building_id), number, clock.now()
         )
         return self._paper_page(community, paper, searched=bool(number.strip()), notice=_paper_notice(done))
 

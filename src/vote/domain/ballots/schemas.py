@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vote.lib.http import parse_id
+
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 
 
@@ -53,7 +55,7 @@ class BallotInput:
         member = str(data.get("member_id", "")).strip()
         key = str(data.get("idempotency_key", "")).strip()
         return cls(
-            member_id=int(member) if member.isdigit() else None,
+            member_id=parse_id(member),
             idempotency_key=key if IDEMPOTENCY_KEY.match(key) else new_idempotency_key(),
             answers=answers,
             marks=marks,

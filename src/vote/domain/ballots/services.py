@@ -513,12 +513,7 @@ class BallotService:
             ).scalar_one_or_none()
             if member_id is not None:
                 found = await self._paper_unit(community, view, member_id, auth)
-                async with write_transaction(self.db):
-                    await record(
-                        self.db, at=now, action="paper_lookup", community_id=community.id,
-                        actor_account_id=auth.account_id, object_type="meeting", object_id=view.meeting.id,
-                        detail={"member_id": member_id, "units": found.units},
-                    )
+                await self._log_lookup(community, view.meeting.id, auth, member_id, found.units, now)
         return PaperPage(view=view, buildings=buildings, found=found, building_id=building_id, number=number.strip(),
                          pending=await self._pending_entries(community, view, auth),
                          idempotency_key=new_idempotency_key())
@@ -788,11 +783,23 @@ class BallotService:
         unit = await self._paper_unit(community, page.view, ballot.member_id, auth)
         if not unit.units:
             raise UserError(_("This unit is not in the meeting's scope."), 404)
+        # Whatever the answer, it tells the clerk whether the member has voted: every such lookup is logged.
+        await self._log_lookup(community, page.view.meeting.id, auth, ballot.member_id, unit.units, now)
         if unit.voted is not None:
             raise UserError(paper_member_voted(), 409)
         if unit.pending is not None and not pending_ok:
             raise UserError(entry_pending(), 409)
         return page, unit
+
+    async def _log_lookup(self, community: Community, meeting_id: int, auth: AuthContext, member_id: int,
+                          units: list[str], now: datetime) -> None:
+        """Audit one look at a member's voting status on the paper-ballot screens (no choice is in it)."""
+        async with write_transaction(self.db):
+            await record(
+                self.db, at=now, action="paper_lookup", community_id=community.id,
+                actor_account_id=auth.account_id, object_type="meeting", object_id=meeting_id,
+                detail={"member_id": member_id, "units": units},
+            )
 
     def _review(self, page: BallotPage, member: VoterMember | PaperUnit, ballot: BallotInput, *,
                 paper: bool = False) -> Review:

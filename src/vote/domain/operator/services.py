@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
 from vote.db.models import Account, Community, Meeting, Role
+from vote.domain.approvals.services import MEETING_PUBLISH, withdraw
 from vote.domain.audit.services import record
 from vote.domain.operator.schemas import CommunityForm, RoleForm
 from vote.lib.i18n import _
@@ -246,6 +247,12 @@ class CommunityAdminService:
             if any(name in FROZEN_AT_NOTICE for name in changes):
                 # Published meetings decide by their notice's rules: say which ones this change does not touch.
                 detail["meetings_keeping_their_rules"] = [m.id for m in await self.frozen_meetings(community.id)]
+                # Approvals to publish a draft were given under the old rules, which its notice would now not freeze.
+                drafts = list((await self.db.execute(
+                    select(Meeting.id).where(Meeting.community_id == community.id, Meeting.status == "draft")
+                )).scalars())
+                await withdraw(self.db, community.id, MEETING_PUBLISH, drafts, reason="rules_changed", now=now,
+                               actor_account_id=actor_account_id)
             await record(
                 self.db, at=now, action="community_updated", community_id=community.id,
                 actor_account_id=actor_account_id, object_type="community", object_id=community.id,

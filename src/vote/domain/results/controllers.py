@@ -49,6 +49,11 @@ def _held(auth: AuthContext | None, community_id: int) -> frozenset[str]:
     return auth.roles.get(community_id, frozenset()) if auth else frozenset()
 
 
+def _is_committee(auth: AuthContext | None, community_id: int) -> bool:
+    """True for a committee member of the community (who may see who has voted, never how)."""
+    return auth is not None and auth.has_role(community_id, "committee")
+
+
 def _download(download: TallyDownload) -> Response:
     """A JSON file download."""
     return Response(
@@ -161,7 +166,8 @@ class ResultController(Controller):
     ) -> Template:
         """The meeting's audit log, read-only, for observers and the committee."""
         community = await community_for(db_session, slug, auth, "observer", "committee")
-        meeting, log = await result_service.audit_log(community, meeting_id, before)
+        meeting, log = await result_service.audit_log(community, meeting_id, before,
+                                                      committee=_is_committee(auth, community.id))
         return Template("results/audit.html", context={
             "community": community, "meeting": meeting, "log": log, **TEXT_HELPERS,
         })
@@ -178,7 +184,8 @@ class AuditController(Controller):
     ) -> Template:
         """Every audit entry of the community, newest first, with the hash chain's verification."""
         community = await community_for(db_session, slug, auth, "observer", "committee")
-        meeting, log = await result_service.audit_log(community, None, before)
+        meeting, log = await result_service.audit_log(community, None, before,
+                                                      committee=_is_committee(auth, community.id))
         return Template("results/audit.html", context={
             "community": community, "meeting": meeting, "log": log, **TEXT_HELPERS,
         })

@@ -201,6 +201,20 @@ class TallyDownload:
         return (json.dumps(self.document, ensure_ascii=False, indent=1) + "\n").encode()
 
 
+# Entries that say which member voted, how (paper) and when: for the committee (canvassing), never for
+# observers, who see turnout only (docs/secrecy.md); nor, joined with the ballots, the order of casting.
+VOTING_STATUS_ACTIONS = frozenset({"paper_lookup", "paper_entry_recorded", "paper_entry_viewed", "paper_ballot_entered",
+                                   "paper_entry_rejected", "title_change_ballot_stands"})
+VOTING_STATUS_KEYS = frozenset({"member_id", "units", "unit", "entry_id"})
+
+
+def without_voting_status(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry's detail as observers see it: which member or unit it was about is left out."""
+    if action not in VOTING_STATUS_ACTIONS:
+        return detail
+    return {key: value for key, value in detail.items() if key not in VOTING_STATUS_KEYS}
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One audit log entry as shown to observers (the actor's name masked)."""
@@ -619,7 +633,7 @@ class ResultService:
         return listed, first_unit
 
     async def audit_log(
-        self, community: Community, meeting_id: int | None, before: int | None
+        self, community: Community, meeting_id: int | None, before: int | None, *, committee: bool = True
     ) -> tuple[Meeting | None, AuditLog]:
         """A page of the community's audit entries (only the meeting's, when given), newest first."""
         query = select(AuditEvent, Account.display_name, Account.login).outerjoin(
@@ -646,7 +660,8 @@ class ResultService:
         entries = [
             AuditEntry(
                 id=event.id, at=event.at, actor=mask_name(name or login) if (name or login) else "",
-                action=event.action, object_type=event.object_type, object_id=event.object_id, detail=event.detail,
+                action=event.action, object_type=event.object_type, object_id=event.object_id,
+                detail=event.detail if committee else without_voting_status(event.action, event.detail),
             )
             for event, name, login in rows[:AUDIT_PAGE_SIZE]
         ]

@@ -22,7 +22,17 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import begin_write
-from vote.db.models import Building, Community, Member, Person, RegisterImport, RegisterVersion, Unit, UnitOwner
+from vote.db.models import (
+    Building,
+    Community,
+    Meeting,
+    Member,
+    Person,
+    RegisterImport,
+    RegisterVersion,
+    Unit,
+    UnitOwner,
+)
 from vote.domain.audit.services import record
 from vote.domain.ballots.transfers import record_title_changes
 from vote.domain.communities.services import CommunityService
@@ -281,6 +291,9 @@ class RosterService:
         current = await CommunityService(self.db).current_register(community_id)
         if (current.number if current else None) != staged.summary.get("base_version"):
             raise UserError(_("The register has changed since this preview was made. Please upload the file again."), 409)
+        if staged.created_by_account_id == actor_account_id and await self._meetings_in_voting(community_id, now):
+            raise UserError(_("A meeting of this community is in its notice or voting period: a new register can move "
+                              "owners' right to vote, so a second committee member must confirm this import."), 409)
         rows = [RegisterRow.from_json(item) for item in staged.payload["rows"]]
         version = await self.create_version(
             community_id, rows, source_name=staged.source_name, now=now, actor_account_id=actor_account_id
@@ -297,6 +310,13 @@ class RosterService:
         logger.info("register import %s confirmed as version %s of community %s", staged.id, version.number,
                     community_id)
         return version
+
+    async def _meetings_in_voting(self, community_id: int, now: datetime) -> bool:
+        """True while a published meeting of the community has not closed (its voters can change)."""
+        return (await self.db.execute(
+            select(Meeting.id).where(Meeting.community_id == community_id, Meeting.status.in_(("noticed", "open")),
+                                     Meeting.closes_at > now).limit(1)
+        )).first() is not None
 
     async def discard_import(self, community: Community, import_id: int, *, actor_account_id: int, now: datetime) -> None:
         """Drop a pending import; the current register stays as it is."""
