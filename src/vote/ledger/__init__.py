@@ -20,6 +20,7 @@ from vote.ledger.checkpoint import (
 from vote.ledger.leaf import Leaf, LeafError, leaf_bytes, leaf_from_dict, leaf_to_dict
 from vote.ledger.merkle import (
     EMPTY_ROOT,
+    Tree,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -30,7 +31,7 @@ from vote.ledger.merkle import (
 )
 
 __all__ = [
-    "EMPTY_ROOT", "Checkpoint", "CheckpointError", "Leaf", "LeafError", "checkpoint_body", "checkpoint_from_dict",
+    "EMPTY_ROOT", "Checkpoint", "CheckpointError", "Leaf", "LeafError", "Tree", "checkpoint_body", "checkpoint_from_dict",
     "checkpoint_to_dict", "consistency_proof", "inclusion_proof", "key_id", "leaf_bytes", "leaf_from_dict",
     "leaf_hash", "leaf_to_dict", "node_hash", "public_key_bytes", "root", "sign", "verify", "verify_consistency",
     "verify_inclusion",

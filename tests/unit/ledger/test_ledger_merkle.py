@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from vote.ledger.merkle import (
     EMPTY_ROOT,
+    Tree,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -288,3 +289,39 @@ def test_proofs_for_100k_leaves_take_well_under_a_second() -> None:
     assert verify_inclusion(73_421, 100_000, leaves[73_421], proof, tree_root)
     assert verify_consistency(61_000, 100_000, root(leaves[:61_000]), tree_root, consistency)
     assert elapsed < 1.0, f"root + inclusion + consistency for 100k leaves took {elapsed:.2f} s"
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), n=st.integers(min_value=0, max_value=140))
+def test_tree_cache_gives_the_same_roots_and_proofs(data: st.DataObject, n: int) -> None:
+    leaves = _leaves(n, salt=7)
+    tree = Tree(leaves)
+    size = data.draw(st.integers(0, n))
+    prefix = leaves[:size]
+    assert tree.root(size) == ref_mth(prefix) == root(prefix)
+    old = data.draw(st.integers(0, size))
+    assert tree.consistency_proof(old, size) == ref_proof(old, prefix)
+    if size:
+        index = data.draw(st.integers(0, size - 1))
+        assert tree.inclusion_proof(index, size) == ref_path(index, prefix)
+    with pytest.raises(ValueError):
+        tree.root(n + 1)
+
+
+def test_tree_matches_the_reference_vectors() -> None:
+    tree = Tree(LEAVES)
+    assert [tree.root(size).hex() for size in sorted(ROOTS)] == [ROOTS[size] for size in sorted(ROOTS)]
+    for index, size, proof in INCLUSION:
+        assert [p.hex() for p in tree.inclusion_proof(index, size)] == proof
+    for old, new, proof in CONSISTENCY:
+        assert [p.hex() for p in tree.consistency_proof(old, new)] == proof
+
+
+def test_tree_answers_many_proofs_quickly() -> None:
+    started = time.perf_counter()
+    tree = Tree(_leaves(100_000))
+    proofs = [tree.inclusion_proof(i, 100_000) for i in range(0, 100_000, 100)]
+    consistency = [tree.consistency_proof(old, 100_000) for old in range(1, 100_000, 1000)]
+    elapsed = time.perf_counter() - started
+    assert len(proofs) == 1000 and len(consistency) == 100
+    assert elapsed < 1.0, f"1100 proofs over 100k leaves took {elapsed:.2f} s"
