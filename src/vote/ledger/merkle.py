@@ -133,6 +133,7 @@ class Tree:
     def __init__(self, leaves: Sequence[bytes]) -> None:
         level = list(leaves)
         self.size = len(level)
+        self.leaves: tuple[bytes, ...] = tuple(level)
         self._levels = [level]  # _levels[h][i]: the complete subtree of 2**h leaves starting at i * 2**h
         while len(level) > 1:
             level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
