@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vote.ledger.checkpoint import Checkpoint, checkpoint_to_dict, public_key_bytes, sign
@@ -83,9 +85,9 @@ def _result(motion: int, openings: list[dict[str, Any]]) -> dict[str, Any]:
                                             o["mark"], o["nonce"]), o["unit"])
                       for o in openings if o["motion"] == motion), key=lambda b: b["unit"])
     if motion == ELECTION:
-        return {"rule": "cn-civil-code-2021", "matter": 3, "kind": "election", "seats": 2, "candidates": CANDIDATES,
-                "units": UNITS, "ballots": ballots}
-    return {"rule": "cn-civil-code-2021", "matter": 4, "units": UNITS, "ballots": ballots}
+        return {"rule": "cn-civil-code-2021", "matter": 3, "kind": "election", "seats": 2,
+                "candidates": copy.deepcopy(CANDIDATES), "units": copy.deepcopy(UNITS), "ballots": ballots}
+    return {"rule": "cn-civil-code-2021", "matter": 4, "units": copy.deepcopy(UNITS), "ballots": ballots}
 
 
 def _totals(result: dict[str, Any]) -> dict[str, Any]:
@@ -494,3 +496,45 @@ def test_changing_a_leaf_field_changes_nothing_else(downloads: Downloads) -> Non
     leaf = Leaf(MEETING, ELECTION, _member("1-102"), "election", (1,), None, _nonce(4))
     assert leaf_hash(leaf_bytes(leaf)).hex() == downloads.leaves["leaves"][4]
     assert leaf_hash(leaf_bytes(replace(leaf, selected=(2,)))).hex() != downloads.leaves["leaves"][4]
+
+
+# ---- no input makes it crash ----
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.text(max_size=6) | st.sampled_from(["1-101", "yes", "00" * 32]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path into a JSON document (keys and list indexes)."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found += _paths(child, (*prefix, i))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_value_gives_an_answer_not_a_traceback(tmp_path: Path, data: st.DataObject) -> None:
+    downloads = build(tmp_path)
+    documents = {"checkpoints": downloads.checkpoints, "leaves": downloads.leaves, "openings": downloads.openings,
+                 "receipt": downloads.receipt, "result": downloads.results[QUESTION],
+                 "election": downloads.results[ELECTION], "totals": downloads.totals[ELECTION]}
+    document = documents[data.draw(st.sampled_from(sorted(documents)))]
+    path = data.draw(st.sampled_from(_paths(document)))
+    target = document
+    for part in path[:-1]:
+        target = target[part]
+    if data.draw(st.booleans()):
+        target[path[-1]] = data.draw(JSON_VALUES)
+    else:
+        del target[path[-1]]
+    code, out, err = run(downloads.argv())
+    assert code in (0, 1, 2)
+    assert (out + err).count("\n") == 1 and "Traceback" not in err
