@@ -1,12 +1,14 @@
 """``vote verify``: check a meeting's ledger downloads offline, without the server's database (docs/ledger.md).
 
-    vote verify --checkpoints checkpoints.json [--leaves leaves.json] [--receipt receipt.json]
-                [--openings openings.json --ballots result-34.json ... --totals totals-34.json ...] [--key HEX]
+    vote verify --checkpoints checkpoints.json [--earlier old-checkpoints.json ...] [--leaves leaves.json]
+                [--receipt receipt.json] [--openings openings.json --ballots result-34.json ... --totals totals-34.json ...]
+                [--key HEX]
 
 What it checks, in this order, stopping at the first failure:
 
 1. every checkpoint is signed by the file's public key (and that key is ``--key`` when given), names
-   the meeting's log, and the checkpoints are listed oldest first, never shrinking;
+   the meeting's log, and the checkpoints are listed oldest first, never shrinking; every checkpoint of
+   a ``checkpoints.json`` downloaded before (``--earlier``) is still published, unchanged;
 2. with ``--leaves``: each checkpoint's root is the root of the first ``size`` leaf hashes, each one is
    consistent with the one before (an RFC 6962 consistency proof built from the leaves verifies), and
    the leaves are exactly those of the latest checkpoint;
@@ -289,6 +291,29 @@ def check_checkpoints(cps: Checkpoints, expected_key: bytes | None) -> None:
         previous = entry
 
 
+def check_earlier(cps: Checkpoints, earlier: Checkpoints) -> int:
+    """A ``checkpoints.json`` downloaded before: same log and key, and every checkpoint it held is still
+    published, unchanged (a server that rewrote its log would have to drop or alter one); returns how many."""
+    if (earlier.meeting, earlier.origin) != (cps.meeting, cps.origin):
+        raise Failed(f"{earlier.path} is for meeting {earlier.meeting} ({earlier.origin}), {cps.path} for meeting "
+                     f"{cps.meeting} ({cps.origin})")
+    if earlier.public_key != cps.public_key:
+        raise Failed(f"{earlier.path} was signed with key {key_id(earlier.public_key)}, {cps.path} with key "
+                     f"{key_id(cps.public_key)}: the deployment changed its key")
+    current = {(e.checkpoint, e.signature) for e in cps.entries}
+    for entry in earlier.entries:
+        if not verify(earlier.public_key, entry.checkpoint, entry.signature):
+            raise Failed(f"{earlier.path}: {entry.label()}: the signature does not verify with key "
+                         f"{key_id(earlier.public_key)}: it is no checkpoint of this deployment")
+        if (entry.checkpoint, entry.signature) not in current:
+            same_size = [e for e in cps.entries if e.checkpoint.size == entry.checkpoint.size]
+            if same_size and same_size[0].checkpoint.root != entry.checkpoint.root:
+                raise Failed(f"{earlier.path}: {entry.label()} has another root than {same_size[0].label()} of "
+                             f"{cps.path}: the log was rewritten after it was signed")
+            raise Failed(f"{earlier.path}: {entry.label()} is no longer published in {cps.path}")
+    return len(earlier.entries)
+
+
 def check_leaves(cps: Checkpoints, path: str, meeting: int, origin: str, leaves: list[bytes]) -> Tree:
     if meeting != cps.meeting or origin != cps.origin:
         raise Failed(f"{path} is for meeting {meeting} ({origin}), the checkpoints for meeting {cps.meeting} "
@@ -486,6 +511,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="result-<motion>.json per motion (the unit scenario)")
     parser.add_argument("--totals", nargs="+", action="extend", default=[], metavar="FILE",
                         help="totals-<motion>.json per motion (the public totals)")
+    parser.add_argument("--earlier", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="checkpoints.json files you downloaded before: each of their checkpoints must still "
+                             "be published, unchanged")
     parser.add_argument("--key", metavar="HEX", help="the deployment's public key you trust (64 hex digits)")
 
 
@@ -504,6 +532,7 @@ def verify_downloads(args: argparse.Namespace) -> str:
         raise Malformed("--totals" if args.ballots else "--ballots", "", "missing: the recount needs "
                         "result.json (--ballots) and totals.json (--totals) for every motion")
     cps = load_checkpoints(args.checkpoints)
+    earlier = [load_checkpoints(path) for path in args.earlier]
     leaves = load_leaves(args.leaves) if args.leaves else None
     receipt = load_receipt(args.receipt) if args.receipt else None
     openings = load_openings(args.openings) if args.openings else None
@@ -522,6 +551,9 @@ def verify_downloads(args: argparse.Namespace) -> str:
     final = cps.entries[-1].checkpoint
     parts = [f"meeting {cps.meeting}: {len(cps.entries)} checkpoint{'s' if len(cps.entries) != 1 else ''} "
              f"signed by key {key_id(cps.public_key)}"]
+    if earlier:
+        kept = sum(check_earlier(cps, before) for before in earlier)
+        parts.append(f"the {kept} checkpoint{'s' if kept != 1 else ''} downloaded before are still published")
     tree = None
     if leaves is not None:
         tree = check_leaves(cps, args.leaves, *leaves)

@@ -538,3 +538,53 @@ def test_any_changed_value_gives_an_answer_not_a_traceback(tmp_path: Path, data:
     code, out, err = run(downloads.argv())
     assert code in (0, 1, 2)
     assert (out + err).count("\n") == 1 and "Traceback" not in err
+
+
+# ---- checkpoints downloaded before ----
+
+def _earlier(downloads: Downloads, count: int) -> str:
+    """A checkpoints.json downloaded when only the first ``count`` checkpoints existed."""
+    path = downloads.directory / f"checkpoints-then-{count}.json"
+    earlier = copy.deepcopy(downloads.checkpoints)
+    earlier["checkpoints"] = earlier["checkpoints"][:count]
+    path.write_text(json.dumps(earlier))
+    return str(path)
+
+
+def test_earlier_downloads_still_published_pass(downloads: Downloads) -> None:
+    downloads.extra = ["--earlier", _earlier(downloads, 2), _earlier(downloads, 3)]
+    code, out, _ = run(downloads.argv())
+    assert code == 0 and "the 5 checkpoints downloaded before are still published" in out
+
+
+def test_log_rewritten_from_scratch_is_caught_by_an_earlier_download(downloads: Downloads) -> None:
+    """The server rebuilds the whole log without one ballot and re-signs every checkpoint: the current files
+    agree with each other, but the checkpoints an owner downloaded during voting are gone."""
+    kept = _earlier(downloads, 3)
+    del downloads.leaves["leaves"][1]
+    del downloads.openings["leaves"][1]
+    hashes = downloads.hashes()
+    downloads.checkpoints["checkpoints"] = [_signed(min(size, 9), root(hashes[:min(size, 9)]), OPENED + timedelta(hours=n))
+                                            for n, size in enumerate(CHECKPOINT_SIZES)]
+    code, out, _ = run(downloads.argv(receipt=False, openings=False))
+    assert code == 0, out  # self-consistent on their own
+    downloads.extra = ["--earlier", kept]
+    assert_fails(downloads, "checkpoints-then-3.json", "checkpoints[1] (3 ballots", "another root", "rewritten",
+                 receipt=False, openings=False)
+
+
+def test_earlier_checkpoint_dropped_is_detected(downloads: Downloads) -> None:
+    kept = _earlier(downloads, 3)
+    del downloads.checkpoints["checkpoints"][2]
+    downloads.extra = ["--earlier", kept]
+    assert_fails(downloads, "checkpoints[2] (6 ballots", "no longer published")
+
+
+def test_earlier_download_with_another_key_is_detected(downloads: Downloads) -> None:
+    kept = _earlier(downloads, 2)
+    hashes = downloads.hashes()
+    downloads.checkpoints["public_key"] = public_key_bytes(OTHER_KEY).hex()
+    downloads.checkpoints["checkpoints"] = [_signed(size, root(hashes[:size]), OPENED + timedelta(hours=n), OTHER_KEY)
+                                            for n, size in enumerate(CHECKPOINT_SIZES)]
+    downloads.extra = ["--earlier", kept]
+    assert_fails(downloads, "changed its key")
