@@ -441,9 +441,11 @@ def recount(motion: int, openings: list[Opening], openings_path: str, result: tu
     result_path, result_doc = result
     totals_path, totals_doc = totals
     try:
-        parse_scenario(result_doc)
+        listed_scenario = parse_scenario(result_doc)
     except RulesError as error:
         raise Malformed(result_path, error.field, error.message) from None
+    if isinstance(listed_scenario, TotalsScenario):
+        raise Malformed(result_path, "format", "--ballots takes the unit scenario (result.json), not the totals")
     try:
         published_scenario = parse_scenario(totals_doc)
     except RulesError as error:

@@ -588,3 +588,8 @@ def test_earlier_download_with_another_key_is_detected(downloads: Downloads) -> 
                                             for n, size in enumerate(CHECKPOINT_SIZES)]
     downloads.extra = ["--earlier", kept]
     assert_fails(downloads, "changed its key")
+
+
+def test_totals_given_as_ballots_is_malformed(downloads: Downloads) -> None:
+    downloads.results[QUESTION] = downloads.totals[QUESTION]
+    assert_malformed(downloads.argv(), "result-34.json: format", "unit scenario")
