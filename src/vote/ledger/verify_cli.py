@@ -146,6 +146,7 @@ def _index(value: object, path: str, field: str) -> int:
 
 
 def load_checkpoints(path: str) -> Checkpoints:
+    """``checkpoints.json``: the meeting, its log's origin, the public key and every checkpoint (shape only)."""
     document = _object(_load(path), path, "", {"meeting", "origin", "public_key", "checkpoints"})
     meeting = _meeting(document["meeting"], path)
     origin = _origin(document["origin"], path)
@@ -167,6 +168,7 @@ def load_checkpoints(path: str) -> Checkpoints:
 
 
 def load_leaves(path: str) -> tuple[int, str, list[bytes]]:
+    """``leaves.json``: the meeting, the origin and the leaf hashes in log order."""
     document = _object(_load(path), path, "", {"meeting", "origin", "leaves"})
     return _meeting(document["meeting"], path), _origin(document["origin"], path), _hashes(document["leaves"], path, "leaves")
 
@@ -212,6 +214,7 @@ def load_receipt(path: str) -> Receipt:
 
 
 def load_openings(path: str) -> tuple[int, list[Opening]]:
+    """``openings.json``: the meeting and each opened ballot with its position and unit."""
     document = _object(_load(path), path, "", {"meeting", "leaves"})
     meeting = _meeting(document["meeting"], path)
     listed = document["leaves"]
@@ -260,6 +263,7 @@ def _motion_files(paths: list[str], option: str) -> dict[int, tuple[str, dict]]:
 # ---- the checks ----
 
 def check_checkpoints(cps: Checkpoints, expected_key: bytes | None) -> None:
+    """Signatures, key, origin and order of the published checkpoints (no leaves needed)."""
     if not cps.entries:
         raise Failed(f"{cps.path} holds no checkpoint: there is nothing signed to verify")
     kid = key_id(cps.public_key)
@@ -315,6 +319,8 @@ def check_earlier(cps: Checkpoints, earlier: Checkpoints) -> int:
 
 
 def check_leaves(cps: Checkpoints, path: str, meeting: int, origin: str, leaves: list[bytes]) -> Tree:
+    """Each checkpoint is the root of a prefix of ``leaves``, consistent with the one before, and the leaves
+    are exactly the latest checkpoint's; returns the tree for the later checks."""
     if meeting != cps.meeting or origin != cps.origin:
         raise Failed(f"{path} is for meeting {meeting} ({origin}), the checkpoints for meeting {cps.meeting} "
                      f"({cps.origin})")
@@ -385,6 +391,7 @@ def check_receipt(cps: Checkpoints, path: str, receipt: Receipt, tree: Tree | No
 
 
 def check_openings(cps: Checkpoints, path: str, meeting: int, openings: list[Opening], tree: Tree) -> None:
+    """Each opening hashes to the leaf at its position; together they open exactly the latest checkpoint."""
     if meeting != cps.meeting:
         raise Failed(f"{path} is for meeting {meeting}, the checkpoints for meeting {cps.meeting}")
     final = cps.entries[-1]
@@ -408,6 +415,7 @@ def check_openings(cps: Checkpoints, path: str, meeting: int, openings: list[Ope
 
 
 def _ballot(opening: Opening, kind: str, motion: int, path: str) -> dict[str, Any]:
+    """An opening as a ballot of the unit scenario (``tally-format.md``)."""
     leaf = opening.leaf
     if (kind == "election") != (leaf.choice == "election"):
         raise Failed(f"{path}: the ballot at position {opening.index} is "
