@@ -593,3 +593,33 @@ def test_earlier_download_with_another_key_is_detected(downloads: Downloads) -> 
 def test_totals_given_as_ballots_is_malformed(downloads: Downloads) -> None:
     downloads.results[QUESTION] = downloads.totals[QUESTION]
     assert_malformed(downloads.argv(), "result-34.json: format", "unit scenario")
+
+
+# ---- the example in docs/examples/ledger ----
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "ledger"
+EXAMPLE_KEY = "b6d1407bacd5349c7b876c22ef364fb4d6f3134902d7ff1e316e0cb66f142f84"
+
+
+def _example_argv(directory: Path) -> list[str]:
+    return ["--checkpoints", str(directory / "checkpoints.json"), "--leaves", str(directory / "leaves.json"),
+            "--receipt", str(directory / "receipt.json"), "--openings", str(directory / "openings.json"),
+            "--ballots", str(directory / "result-34.json"), str(directory / "result-35.json"),
+            "--totals", str(directory / "totals-34.json"), str(directory / "totals-35.json"), "--key", EXAMPLE_KEY]
+
+
+def test_the_documented_example_verifies() -> None:
+    """docs/ledger.md tells auditors to try this; a change of a format must keep it valid (or update it)."""
+    code, out, err = run(_example_argv(EXAMPLE))
+    assert (code, err) == (0, ""), out
+    assert out.startswith("OK: meeting 12: 4 checkpoints signed by key ") and "recounted motions 34, 35" in out
+
+
+def test_the_documented_example_detects_a_flipped_choice(tmp_path: Path) -> None:
+    for source in EXAMPLE.glob("*.json"):
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    openings = json.loads((tmp_path / "openings.json").read_text(encoding="utf-8"))
+    openings["leaves"][0]["choice"] = "no"
+    (tmp_path / "openings.json").write_text(json.dumps(openings), encoding="utf-8")
+    code, out, _ = run(_example_argv(tmp_path))
+    assert code == 1 and "position 0" in out
