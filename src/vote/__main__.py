@@ -1,4 +1,4 @@
-"""The ``vote`` command: serve, db, demo, tally, audit."""
+"""The ``vote`` command: serve, db, demo, tally, verify, audit."""
 
 from __future__ import annotations
 
@@ -99,6 +99,13 @@ def cmd_tally(args: argparse.Namespace) -> int:
     from vote.rules.tally_cli import main as tally_main
 
     return tally_main([args.file])
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check a meeting's ledger downloads offline (docs/ledger.md): signatures, growth, a receipt, the recount."""
+    from vote.ledger.verify_cli import run
+
+    return run(args)
 
 
 def cmd_notifications(args: argparse.Namespace) -> int:
@@ -249,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     tally = sub.add_parser("tally", help="recompute a decision from a JSON scenario")
     tally.add_argument("file")
     tally.set_defaults(func=cmd_tally)
+
+    from vote.ledger.verify_cli import add_arguments as verify_arguments
+
+    verify = sub.add_parser("verify", help="check a meeting's ledger downloads offline: signed checkpoints, "
+                                           "the log only grew, a receipt's inclusion, the recount")
+    verify_arguments(verify)
+    verify.set_defaults(func=cmd_verify)
 
     meetings = sub.add_parser("meetings", help="meeting maintenance (run close-due from cron)")
     meetings.add_argument("action", choices=["close-due"], help="close every meeting whose voting window has ended")

@@ -393,7 +393,7 @@ def _totals(obj: Mapping[str, Any]) -> TotalsScenario:
         elected = _list(_required(outcome, "elected", "outcome"), "outcome.elected")
         known = {key for key, _label, _yes in candidates}
         for index, key in enumerate(elected):
-            if key not in known:
+            if not isinstance(key, str) or key not in known:
                 shown = json.dumps(key)[:40]
                 raise InvalidScenario(f"outcome.elected[{index}]", f"unknown candidate {shown}")
             if key in elected[:index]:

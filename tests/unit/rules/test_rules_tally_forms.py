@@ -209,6 +209,7 @@ INVALID = [
     ("totals-outcome-string", changed("outcome", "passed", TOTALS_ELECTION), "outcome"),
     ("totals-outcome-unknown-id", changed("outcome.elected", ["9"], TOTALS_ELECTION), "outcome.elected[0]"),
     ("totals-outcome-twice", changed("outcome.elected", ["1", "1"], TOTALS_ELECTION), "outcome.elected[1]"),
+    ("totals-outcome-not-an-id", changed("outcome.elected", [["1"]], TOTALS_ELECTION), "outcome.elected[0]"),
     ("totals-outcome-key", changed("outcome.seats_filled", 1, TOTALS_ELECTION), "outcome.seats_filled"),
     ("rule-hash-short", changed("rule_hash", "abc", TOTALS_QUESTION), "rule_hash"),
     ("rule-hash-type", changed("rule_hash", 7, ELECTION), "rule_hash"),
