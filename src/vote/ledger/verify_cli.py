@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class Checkpoints:
 
 @dataclass(frozen=True)
 class Opening:
-    index: int
+    index: int | None
     unit: str | None
     leaf: Leaf
 
@@ -225,14 +226,13 @@ def load_openings(path: str) -> tuple[int, list[Opening]]:
         field = f"leaves[{i}]"
         if not isinstance(item, dict):
             raise Malformed(path, field, "must be a JSON object")
-        for key in ("index", "unit"):
-            if key not in item:
-                raise Malformed(path, f"{field}.{key}", "missing")
+        if "unit" not in item:
+            raise Malformed(path, f"{field}.unit", "missing")
         unit = item["unit"]
         if unit is not None and (not isinstance(unit, str) or not unit):
             raise Malformed(path, f"{field}.unit", "must be a unit id as in result.json, or null")
-        openings.append(Opening(_index(item["index"], path, f"{field}.index"), unit,
-                                _leaf(item, path, field, frozenset({"index", "unit"}))))
+        index = _index(item["index"], path, f"{field}.index") if "index" in item else None
+        openings.append(Opening(index, unit, _leaf(item, path, field, frozenset({"index", "unit"}))))
     return meeting, openings
 
 
@@ -391,34 +391,35 @@ def check_receipt(cps: Checkpoints, path: str, receipt: Receipt, tree: Tree | No
 
 
 def check_openings(cps: Checkpoints, path: str, meeting: int, openings: list[Opening], tree: Tree) -> None:
-    """Each opening hashes to the leaf at its position; together they open exactly the latest checkpoint."""
+    """Together the openings hash to exactly the latest checkpoint's leaves, each once.
+
+    They are listed by unit, not in log order, and carry no position: the position of a ballot in
+    the log is its casting order, which inspection must not reveal (docs/secrecy.md). So the
+    openings are compared with the leaves as a multiset of hashes.
+    """
     if meeting != cps.meeting:
         raise Failed(f"{path} is for meeting {meeting}, the checkpoints for meeting {cps.meeting}")
     final = cps.entries[-1]
     size = final.checkpoint.size
-    for position, opening in enumerate(openings):
-        if opening.index != position:
-            missing = position if opening.index > position else opening.index
-            raise Failed(f"{path} does not open every ballot once, in log order: at leaves[{position}] it gives "
-                         f"position {opening.index} (position {missing} missing or repeated)")
-        if position >= size:
-            raise Failed(f"{path} opens {len(openings)} ballots but {final.label()} holds {size}: "
-                         "it opens ballots that are not in the log")
+    remaining = Counter(tree.leaves[:size])
+    for i, opening in enumerate(openings):
         if opening.leaf.meeting_id != cps.meeting:
-            raise Failed(f"{path}: the ballot at position {position} is for meeting {opening.leaf.meeting_id}")
-        if leaf_hash(leaf_bytes(opening.leaf)) != tree.leaves[position]:
-            raise Failed(f"{path}: the ballot at position {position} does not hash to leaf {position} of the log: "
-                         "its content differs from what was committed")
+            raise Failed(f"{path}: leaves[{i}] is a ballot of meeting {opening.leaf.meeting_id}")
+        digest = leaf_hash(leaf_bytes(opening.leaf))
+        if remaining[digest] == 0:
+            raise Failed(f"{path}: leaves[{i}] (unit {opening.unit}, motion {opening.leaf.motion_id}) is not a ballot "
+                         f"of {final.label()}, or is opened twice: its content differs from what was committed")
+        remaining[digest] -= 1
     if len(openings) != size:
         raise Failed(f"{path} opens {len(openings)} ballots but {final.label()} holds {size}: "
-                     f"the ballots from position {len(openings)} on are not opened")
+                     f"{size - len(openings)} committed ballots are not opened")
 
 
 def _ballot(opening: Opening, kind: str, motion: int, path: str) -> dict[str, Any]:
     """An opening as a ballot of the unit scenario (``tally-format.md``)."""
     leaf = opening.leaf
     if (kind == "election") != (leaf.choice == "election"):
-        raise Failed(f"{path}: the ballot at position {opening.index} is "
+        raise Failed(f"{path}: the ballot of unit {opening.unit} is "
                      f"{'an election ballot' if leaf.choice == 'election' else 'a yes/no/abstain ballot'} "
                      f"but motion {motion} is {'an election' if kind == 'election' else 'a question'}")
     entry: dict[str, Any] = {"unit": opening.unit}

@@ -307,7 +307,7 @@ def test_flipped_ballot_is_detected(downloads: Downloads) -> None:
 
 def test_flipped_opening_is_detected(downloads: Downloads) -> None:
     downloads.openings["leaves"][2]["choice"] = "no"
-    assert_fails(downloads, "openings.json", "position 2", "does not hash to leaf 2")
+    assert_fails(downloads, "openings.json", "leaves[2]", "differs from what was committed")
 
 
 def test_checkpoint_forged_with_another_key_is_detected(downloads: Downloads) -> None:
@@ -622,4 +622,4 @@ def test_the_documented_example_detects_a_flipped_choice(tmp_path: Path) -> None
     openings["leaves"][0]["choice"] = "no"
     (tmp_path / "openings.json").write_text(json.dumps(openings), encoding="utf-8")
     code, out, _ = run(_example_argv(tmp_path))
-    assert code == 1 and "position 0" in out
+    assert code == 1 and "leaves[0]" in out and "differs from what was committed" in out
