@@ -58,7 +58,10 @@ class LedgerKeyError(RuntimeError):
 
 def secret_of(db: AsyncSession) -> str:
     """The deployment secret the session's factory carries (``Database.from_settings``)."""
-    return db.info["secret_key"]
+    try:
+        return db.info["secret_key"]
+    except KeyError:
+        raise RuntimeError("this database session carries no secret key: make it with Database.from_settings") from None
 
 
 def new_nonce() -> str:

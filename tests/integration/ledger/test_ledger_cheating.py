@@ -287,7 +287,6 @@ async def test_a_re_signed_audit_log_fails_against_the_published_key(
         head, _signature = ledger.as_checkpoint(latest)
         await db.execute(update(LedgerCheckpoint).where(LedgerCheckpoint.id == latest.id)
                          .values(signature=base64.b64encode(cp.sign(forger, head)).decode()))
-        code, out = 0, ""
         await db.commit()
     code, out = await _audit_verify(app, monkeypatch, capsys, tmp_path)
     assert code == 1 and "does not verify" in out

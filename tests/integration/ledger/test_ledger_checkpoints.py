@@ -18,6 +18,8 @@ from tests.integration.ledger.conftest import cast, first_failure, openings_fail
 from tests.integration.meetings.conftest import Login
 from tests.support.factories import VotingWorld, close_due_meetings, db_session, mark_final, stored_results
 from vote.__main__ import main
+from vote.db.engine import Database
+from vote.domain.results.scheduler import ClosingScheduler
 from vote.db.models import Ballot, LedgerCheckpoint
 from vote.ledger import checkpoint as cp
 from vote.ledger import merkle
@@ -124,3 +126,13 @@ async def test_vote_ledger_checkpoint_for_cron(app: Litestar, world: VotingWorld
     assert f"meeting {meeting.meeting_id}: checkpoint" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["ledger", "checkpoint"]) == 0
     assert "no meeting needs a checkpoint" in capsys.readouterr().out
+
+
+async def test_the_closing_job_signs_checkpoints_of_open_meetings(app: Litestar, world: VotingWorld) -> None:
+    meeting = await open_meeting(app, world)
+    database = Database.from_settings(app.state.settings)
+    try:
+        assert await ClosingScheduler(database.sessionmaker, app.state.clock, 5).run_once() == []
+    finally:
+        await database.dispose()
+    assert [(row.meeting_id, row.size) for row in await _checkpoints(app)] == [(meeting.meeting_id, 0)]
