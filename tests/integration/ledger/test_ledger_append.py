@@ -11,10 +11,11 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from tests.integration.ballots.test_ballot_casting import ballot_form, open_meeting
+from tests.integration.ballots.test_ballot_paper_turnout import enter_paper, entries
 from tests.integration.ledger.conftest import cast
 from tests.integration.meetings.conftest import Login
 from tests.support.factories import VotingWorld, create_account, db_session, person_id_by_name
-from tests.support.http import csrf_token, post_at_once
+from tests.support.http import csrf_token, post_at_once, post_form
 from vote.db.models import Ballot, LedgerLeaf
 from vote.ledger import merkle
 from vote.ledger import services as ledger
@@ -79,3 +80,24 @@ async def test_the_receipt_carries_the_leaf_as_text_and_qr(app: Litestar, world:
     assert "王1" not in json.dumps(texts, ensure_ascii=False) and "101" not in question["member"]
     page = await owner.get("/ledger/check")
     assert page.status_code == 200 and "如何核对您的选票" in page.text and "vote verify" in page.text
+
+
+async def test_a_confirmed_paper_ballot_gets_its_leaves(app: Litestar, world: VotingWorld, login: Login) -> None:
+    meeting = await open_meeting(app, world)
+    await cast(await login(world.owner), meeting, "yes", [0])
+    clerk, checker = await login(world.committee[0]), await login(world.committee[1])
+    await enter_paper(app, world, clerk, meeting, "201", "no", [0, 1])
+    # Recorded, not confirmed: not a ballot, so no leaf.
+    leaves, ballots = await _leaves_and_ballots(app)
+    assert len(leaves) == len(ballots) == 2
+    [entry] = await entries(app)
+    confirmed = await post_form(checker, f"/c/garden/meetings/{meeting.meeting_id}/paper/entries/{entry.id}/confirm",
+                                follow_redirects=False)
+    assert confirmed.status_code == 303
+    leaves, ballots = await _leaves_and_ballots(app)
+    assert [leaf.position for leaf in leaves] == [0, 1, 2, 3]
+    assert sorted(leaf.ballot_id for leaf in leaves) == [b.id for b in ballots]
+    async with db_session(app) as db:
+        opened = await ledger.openings(db, meeting.meeting_id)
+    assert [(o.leaf.choice, o.leaf.selected) for o in opened[2:]] == [("no", ()), ("election", (1, 2))]
+    assert [merkle.leaf_hash(leaf_bytes(o.leaf)).hex() for o in opened] == [leaf.leaf_hash for leaf in leaves]
