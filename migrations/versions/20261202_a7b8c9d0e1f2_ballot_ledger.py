@@ -3,6 +3,7 @@
 Every ballot gets a leaf in its meeting's append-only log (``ledger_leaf``, dense positions per meeting,
 one leaf per ballot). Ballots cast before this revision get a random nonce and their leaves in id order,
 per meeting; their member keys are keyed with the deployment's secret key, as the app computes them.
+``ledger_head`` (PostgreSQL's append lock and counter) is created at a meeting's next append, from its leaves.
 
 Revision ID: a7b8c9d0e1f2
 Revises: b2c3d4e5f6a7
@@ -85,6 +86,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('ballot_id', name=op.f('uq_ledger_leaf_ballot_id')),
     sa.UniqueConstraint('meeting_id', 'position', name=op.f('uq_ledger_leaf_meeting_id_position'))
     )
+    op.create_table('ledger_head',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.CheckConstraint('size >= 0', name=op.f('ck_ledger_head_size_valid')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_ledger_head_meeting_id_meeting'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('meeting_id', name=op.f('pk_ledger_head'))
+    )
     op.create_table('ledger_checkpoint',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=True),
@@ -127,6 +135,7 @@ def downgrade() -> None:
     with op.batch_alter_table('ledger_checkpoint', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_checkpoint_meeting_kind')
     op.drop_table('ledger_checkpoint')
+    op.drop_table('ledger_head')
     op.drop_table('ledger_leaf')
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.drop_column('nonce')

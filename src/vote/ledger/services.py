@@ -2,9 +2,10 @@
 
 Every ballot gets one leaf in its meeting's log, appended in the transaction that inserts the ballot
 (``BallotService._insert_form``, the one insert path of every channel). Positions are dense and 0-based
-per meeting: on SQLite the write transaction holds the only write lock; on PostgreSQL the appender
-locks the meeting's row (``FOR UPDATE``) before it reads the next position, after the ballot insert (the
-close takes the ballot table first, then the meeting: both in the same order, no deadlock).
+per meeting, and the leaves of a form go in with ONE statement: on SQLite the write transaction holds
+the only write lock and the next position is read from the leaves; on PostgreSQL the statement upserts
+the meeting's ``ledger_head`` row, whose row lock orders the appenders and whose counter gives the
+positions (after the ballot insert; the close takes the ballot table and never the head: no deadlock).
 
 A leaf (``vote.ledger.leaf``) commits to the meeting, the motion, an opaque member key (a keyed hash of
 meeting and member under the deployment secret: stable in a meeting, unlinkable across meetings), the
@@ -37,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vote.db.engine import write_transaction
 from vote.db.models import AuditEvent, Ballot, BallotSelection, Community, Meeting, Motion, MotionOption
-from vote.db.models.ledger import LedgerCheckpoint, LedgerLeaf, SigningKey
+from vote.db.models.ledger import LedgerCheckpoint, LedgerHead, LedgerLeaf, SigningKey
 from vote.ledger import checkpoint as cp
 from vote.ledger import merkle
 from vote.ledger.leaf import Leaf, leaf_bytes
@@ -152,41 +153,71 @@ async def signer(db: AsyncSession, now: datetime) -> Signer:
 
 
 async def lock_meeting_log(db: AsyncSession, meeting_id: int) -> None:
-    """Serialise the appenders of one meeting's log (PostgreSQL; SQLite's write lock does it already)."""
+    """Serialise the checkpoints of one meeting (PostgreSQL; SQLite's write lock does it already).
+
+    Appenders need not be kept out: each holds its meeting's ``ledger_head`` row from the moment it takes
+    its positions until it commits, so the committed leaves are always a dense prefix of the log.
+    """
     if db.bind.dialect.name == "postgresql":
         await db.execute(select(Meeting.id).where(Meeting.id == meeting_id).with_for_update())
 
 
-@functools.lru_cache(maxsize=32)
-def _append_statement(rows: int) -> Insert:
-    """``INSERT ... SELECT`` of ``rows`` leaves at the next positions of the meeting's log (one statement)."""
+def _leaf_selects(rows: int, first: Any) -> list[Any]:
+    """One ``SELECT`` per leaf: meeting, position ``first + index``, ballot, hash, time (all parameters)."""
     meeting_id = bindparam("meeting_id", type_=Integer())
-    following = (
-        select(func.coalesce(func.max(LedgerLeaf.position), -1) + 1)
-        .where(LedgerLeaf.meeting_id == meeting_id)
-        .scalar_subquery()
-    )
     now = bindparam("now", type_=LedgerLeaf.created_at.type)
-    selects = [
-        select(meeting_id, following + literal(index), bindparam(f"ballot_{index}", type_=Integer()),
+    return [
+        select(meeting_id, first + literal(index), bindparam(f"ballot_{index}", type_=Integer()),
                bindparam(f"hash_{index}", type_=String()), now)
         for index in range(rows)
     ]
+
+
+def _next_position() -> Any:
+    """The meeting's next position read from its leaves."""
+    return (
+        select(func.coalesce(func.max(LedgerLeaf.position), -1) + 1)
+        .where(LedgerLeaf.meeting_id == bindparam("meeting_id", type_=Integer()))
+        .scalar_subquery()
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _append_statement(rows: int, dialect: str) -> Insert:
+    """ONE statement appending ``rows`` leaves at the next positions of the meeting's log.
+
+    SQLite (the write lock held): ``INSERT ... SELECT`` at the next position read from the leaves.
+    PostgreSQL: a data-modifying CTE upserts the meeting's ``ledger_head`` (its row lock serialises the
+    appenders of one meeting until commit, and the upsert re-reads the row after waiting, so the counter is
+    never stale) and the leaves take their positions from the size it returns.
+    """
+    columns = ["meeting_id", "position", "ballot_id", "leaf_hash", "created_at"]
     table = LedgerLeaf.__table__
-    return insert(table).from_select(["meeting_id", "position", "ballot_id", "leaf_hash", "created_at"],
-                                     selects[0] if rows == 1 else union_all(*selects))
+    if dialect != "postgresql":
+        selects = _leaf_selects(rows, _next_position())
+        return insert(table).from_select(columns, selects[0] if rows == 1 else union_all(*selects))
+    heads = LedgerHead.__table__
+    count = bindparam("count", type_=Integer())
+    upsert = pg_insert(heads).values(meeting_id=bindparam("meeting_id", type_=Integer()),
+                                     size=_next_position() + count)
+    head = (
+        upsert.on_conflict_do_update(index_elements=["meeting_id"], set_={"size": heads.c.size + count})
+        .returning(heads.c.size)
+        .cte("head")
+    )
+    selects = [select_.select_from(head) for select_ in _leaf_selects(rows, head.c.size - count)]
+    return insert(table).from_select(columns, selects[0] if rows == 1 else union_all(*selects))
 
 
 async def append(db: AsyncSession, meeting_id: int, leaves: Sequence[tuple[int, str]], now: datetime) -> None:
     """Append (ballot id, leaf hash hex) pairs, in order, to the meeting's log; in the ballots' transaction."""
     if not leaves:
         return
-    await lock_meeting_log(db, meeting_id)
-    params: dict[str, Any] = {"meeting_id": meeting_id, "now": now}
+    params: dict[str, Any] = {"meeting_id": meeting_id, "now": now, "count": len(leaves)}
     for index, (ballot_id, leaf_hash) in enumerate(leaves):
         params[f"ballot_{index}"] = ballot_id
         params[f"hash_{index}"] = leaf_hash
-    await db.execute(_append_statement(len(leaves)), params)
+    await db.execute(_append_statement(len(leaves), db.bind.dialect.name), params)
 
 
 async def option_positions(db: AsyncSession, option_ids: Iterable[int]) -> dict[int, int]:

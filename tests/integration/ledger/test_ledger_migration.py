@@ -57,3 +57,9 @@ async def test_ballots_cast_before_the_ledger_get_their_leaves(app: Litestar) ->
         assert [leaf.ballot_id for leaf in rows] == sorted(leaf.ballot_id for leaf in rows)  # id order
         assert [merkle.leaf_hash(leaf_bytes(o.leaf)).hex() for o in opened[meeting_id]] == [r.leaf_hash for r in rows]
     assert [o.leaf.selected for o in opened[second.meeting_id]] == [(2, 3), (2, 3)]
+    # The next ballot continues each log where the migration left it (PostgreSQL's head starts from the leaves).
+    await record_ballot(app, second.motion_ids[0], members["1号楼/103"], options=())
+    async with db_session(app) as db:
+        positions = list((await db.execute(select(LedgerLeaf.position).where(LedgerLeaf.meeting_id == second.meeting_id)
+                                           .order_by(LedgerLeaf.position))).scalars())
+    assert positions == [0, 1, 2]

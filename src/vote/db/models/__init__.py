@@ -15,7 +15,7 @@ from vote.db.models.deliberation import (
     ProposalSupport,
 )
 from vote.db.models.identity import ActivationCode, RegisterImport, Verification
-from vote.db.models.ledger import LedgerCheckpoint, LedgerLeaf, SigningKey
+from vote.db.models.ledger import LedgerCheckpoint, LedgerHead, LedgerLeaf, SigningKey
 from vote.db.models.meetings import Meeting, Motion, MotionRevision
 from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitOwner
 from vote.db.models.transfers import VoterTransfer
@@ -33,6 +33,7 @@ __all__ = [
     "Community",
     "DiscussionPost",
     "LedgerCheckpoint",
+    "LedgerHead",
     "LedgerLeaf",
     "Meeting",
     "Member",

@@ -27,6 +27,19 @@ class LedgerLeaf(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
+class LedgerHead(Base):
+    """PostgreSQL's append lock and counter of a meeting's log: appenders upsert this row (taking its row
+    lock) and get their positions from it in the same statement as the leaves' insert. It is created at the
+    meeting's first append, from the leaves already there. SQLite needs none: its write lock serialises
+    appenders, which read the next position from the leaves."""
+
+    __tablename__ = "ledger_head"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_valid"),)
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"), primary_key=True)
+    size: Mapped[int]
+
+
 class LedgerCheckpoint(IdMixin, Base):
     """A signed tree head: of a meeting's ballots (``kind='ballots'``) or of the audit log (``'audit'``)."""
 
