@@ -143,18 +143,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from vote.domain.audit.services import verify_chain
 
     settings = _settings()
+    try:
+        key = bytes.fromhex(args.key) if args.key else None
+    except ValueError:
+        key = b""
+    if key is not None and len(key) != 32:
+        print("vote audit verify: --key must be 64 hex characters (the public key)", file=sys.stderr)
+        return 2
 
     async def run() -> int:
         database = Database.from_settings(settings)
         try:
             async with database.sessionmaker() as db:
-                report = await verify_chain(db)
+                report = await verify_chain(db, key)
         finally:
             await database.dispose()
         if report.ok:
-            print(f"audit log intact: {report.entries} entries")
+            signed = (f"; matches the checkpoint of {report.checkpoint_size} entries signed at "
+                      f"{report.checkpoint_at.isoformat()}" if report.checkpoint_at else "; no checkpoint yet")
+            print(f"audit log intact: {report.entries} entries{signed}")
             return 0
-        print(f"audit log BROKEN at entry id {report.first_broken_id}: {report.reason}")
+        if report.checkpoint_failed:
+            print(f"audit log BROKEN against its checkpoint: {report.reason}")
+        else:
+            print(f"audit log BROKEN at entry id {report.first_broken_id}: {report.reason}")
         return 1
 
     return asyncio.run(run())
@@ -187,6 +199,35 @@ def cmd_meetings(args: argparse.Namespace) -> int:
         if not closed and not failures:
             print("no meeting is due to close")
         return 1 if failures else 0
+
+    return run_sync(run())
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """Ledger maintenance: ``checkpoint`` signs a checkpoint of every meeting open for voting that needs one
+    (voting opened, or the last one is an hour old), for cron; ``vote serve`` does it in its closing job."""
+    from datetime import timedelta
+
+    from vote.db.engine import Database
+    from vote.ledger.services import checkpoint_open_meetings
+    from vote.lib.aio import run_sync
+    from vote.lib.clock import Clock
+
+    settings = _settings()
+    now = Clock(offset=timedelta(seconds=settings.clock_offset_seconds)).now()
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            async with database.sessionmaker() as db:
+                done = await checkpoint_open_meetings(db, now)
+        finally:
+            await database.dispose()
+        for meeting_id, (size, checkpoint_id) in done.signed.items():
+            print(f"meeting {meeting_id}: checkpoint {checkpoint_id} signed ({size} ballots)")
+        if not done.signed:
+            print("no meeting needs a checkpoint")
+        return 0
 
     return run_sync(run())
 
@@ -268,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     meetings.add_argument("action", choices=["close-due"], help="close every meeting whose voting window has ended")
     meetings.set_defaults(func=cmd_meetings)
 
+    ledger = sub.add_parser("ledger", help="ballot ledger maintenance (run checkpoint from cron)")
+    ledger.add_argument("action", choices=["checkpoint"],
+                        help="sign a checkpoint of every meeting open for voting that needs one")
+    ledger.set_defaults(func=cmd_ledger)
+
     notifications = sub.add_parser("notifications", help="the notification outbox (run deliver from cron)")
     notifications.add_argument("action", choices=["deliver"], help="send the e-mail and SMS still pending")
     notifications.set_defaults(func=cmd_notifications)
@@ -288,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--key", default="", help="the deployment's public key (hex) to trust for the checkpoints")
     audit.set_defaults(func=cmd_audit)
     return parser
 

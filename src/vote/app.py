@@ -44,7 +44,8 @@ from vote.domain.operator.controllers import OperatorController
 from vote.domain.operator.deps import provide_community_admin
 from vote.domain.public.controllers import PublicController
 from vote.domain.results.controllers import AuditController, ResultController
-from vote.domain.results.deps import provide_result_service
+from vote.domain.results.ledger_controllers import KeyController, LedgerController
+from vote.domain.results.deps import provide_ledger_service, provide_result_service
 from vote.domain.results.scheduler import ClosingScheduler
 from vote.domain.roster.controllers import RosterController
 from vote.domain.roster.deps import provide_register_queries, provide_roster_service
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         BallotController,
         ResultController,
         AuditController,
+        LedgerController,
+        KeyController,
         RosterController,
         OperatorController,
         DiscussionController,
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "meeting_service": Provide(provide_meeting_service, sync_to_thread=False),
             "ballot_service": Provide(provide_ballot_service, sync_to_thread=False),
             "result_service": Provide(provide_result_service, sync_to_thread=False),
+            "ledger_service": Provide(provide_ledger_service, sync_to_thread=False),
             "roster_service": Provide(provide_roster_service, sync_to_thread=False),
             "register_queries": Provide(provide_register_queries, sync_to_thread=False),
             "community_admin": Provide(provide_community_admin, sync_to_thread=False),

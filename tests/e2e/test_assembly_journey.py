@@ -24,6 +24,7 @@ from vote.demo.seed import DEMO_SLUG
 from vote.domain.meetings.schemas import MotionForm
 from vote.domain.meetings.services import local_input
 from vote.domain.results.closing import ClosingService
+from vote.ledger import services as ledger
 from vote.lib.aio import run_sync
 from vote.lib.clock import Clock
 
@@ -58,6 +59,7 @@ async def _other_members_vote(database_url: str, meeting_id: int) -> int:
                                                     .order_by(MotionOption.position).limit(1))).scalar()
                             for m in motions}
             await begin_write(db)
+            ballot_ids: list[int] = []
             for index, member_id in enumerate(members):
                 for motion in motions:
                     ballot = Ballot(motion_id=motion.id, member_id=member_id, channel="paper", cast_at=now,
@@ -65,8 +67,11 @@ async def _other_members_vote(database_url: str, meeting_id: int) -> int:
                                     receipt=f"J{meeting_id:03d}{motion.id:03d}{index:04d}")
                     db.add(ballot)
                     await db.flush()
+                    ballot_ids.append(ballot.id)
                     if motion.kind == "election":
                         db.add(BallotSelection(ballot_id=ballot.id, option_id=first_option[motion.id]))
+            await db.flush()
+            await ledger.append_ballots(db, ballot_ids, now)  # every ballot has its leaf, as the cast path gives it
             await db.commit()
             return len(members)
     finally:

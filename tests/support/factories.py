@@ -223,6 +223,7 @@ async def record_ballot(
     import secrets
 
     from vote.db.models import Ballot, BallotSelection
+    from vote.ledger import services as ledger
 
     receipt = receipt or secrets.token_hex(6).upper()
     async with db_session(app) as db:
@@ -232,6 +233,8 @@ async def record_ballot(
         db.add(ballot)
         await db.flush()
         db.add_all(BallotSelection(ballot_id=ballot.id, option_id=option_id) for option_id in options)
+        await db.flush()
+        await ledger.append_ballots(db, [ballot.id], app.state.clock.now())  # every ballot has its leaf
         await db.commit()
     return receipt
 

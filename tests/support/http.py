@@ -27,13 +27,17 @@ async def post_form(client: AsyncTestClient, url: str, data: dict[str, Any] | No
     return await client.post(url, data=form, **kwargs)
 
 
-async def post_at_once(clients: list[AsyncTestClient], url: str, data: dict[str, Any] | None = None) -> list[int]:
+async def post_at_once(clients: list[AsyncTestClient], url: str,
+                       data: dict[str, Any] | list[dict[str, Any]] | None = None) -> list[int]:
     """Each client posts the form at the same moment (no redirects followed); the sorted status codes.
+
+    ``data`` is the one form every client posts, or a list with each client's own form.
 
     The test client's transport blocks its event loop while the app answers, so a plain
     ``asyncio.gather`` of posts would send them one after the other: each is sent from a thread of its own.
     """
     responses = await asyncio.gather(
-        *(asyncio.to_thread(asyncio.run, post_form(c, url, data, follow_redirects=False)) for c in clients)
+        *(asyncio.to_thread(asyncio.run, post_form(c, url, form, follow_redirects=False))
+          for c, form in zip(clients, data if isinstance(data, list) else [data] * len(clients), strict=True))
     )
     return sorted(r.status_code for r in responses)

@@ -143,7 +143,9 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         """Build the engine and session factory for these settings."""
         engine = create_engine(settings)
-        return cls(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
+        # The ledger signs with a key sealed under the app secret; every session can reach it (``session.info``).
+        return cls(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False,
+                                                                  info={"secret_key": settings.secret_key}))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

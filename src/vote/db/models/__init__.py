@@ -15,6 +15,7 @@ from vote.db.models.deliberation import (
     ProposalSupport,
 )
 from vote.db.models.identity import ActivationCode, RegisterImport, Verification
+from vote.db.models.ledger import LedgerCheckpoint, LedgerHead, LedgerLeaf, SigningKey
 from vote.db.models.meetings import Meeting, Motion, MotionRevision
 from vote.db.models.register import Member, Person, RegisterVersion, Unit, UnitOwner
 from vote.db.models.transfers import VoterTransfer
@@ -31,6 +32,9 @@ __all__ = [
     "Building",
     "Community",
     "DiscussionPost",
+    "LedgerCheckpoint",
+    "LedgerHead",
+    "LedgerLeaf",
     "Meeting",
     "Member",
     "Motion",
@@ -47,6 +51,7 @@ __all__ = [
     "RegisterImport",
     "RegisterVersion",
     "Role",
+    "SigningKey",
     "Unit",
     "UnitOwner",
     "Verification",

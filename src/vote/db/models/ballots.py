@@ -3,6 +3,7 @@ for a second committee member's confirmation."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -48,6 +49,9 @@ class Ballot(IdMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     paper_mark: Mapped[str | None] = mapped_column(String(8))
     paper_note: Mapped[str | None] = mapped_column(String(200))
+    # The random part of the ballot's ledger leaf (``vote.ledger.leaf``): without it the public leaf hashes
+    # could be recomputed by guessing choices.
+    nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
 
 class PaperBallotEntry(IdMixin, Base):

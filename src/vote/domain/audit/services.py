@@ -93,16 +93,21 @@ async def record(
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of a chain verification."""
+    """The outcome of a chain verification, and of the log against its latest signed checkpoint."""
 
     entries: int
     first_broken_id: int | None
     reason: str = ""
+    checkpoint_size: int | None = None
+    """How many entries the latest audit checkpoint signed (None: no checkpoint yet)."""
+    checkpoint_at: datetime | None = None
+    checkpoint_failed: bool = False
+    """The log does not match its latest checkpoint (truncated, or rewritten and re-chained); see ``reason``."""
 
     @property
     def ok(self) -> bool:
-        """True when every link holds."""
-        return self.first_broken_id is None
+        """True when every link holds and the log matches its latest checkpoint."""
+        return self.first_broken_id is None and not self.checkpoint_failed
 
 
 async def _entries(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditEvent]:
@@ -120,12 +125,19 @@ async def _entries(session: AsyncSession, batch: int = 1000) -> AsyncIterator[Au
         last_id = rows[-1].id
 
 
-async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Recompute every hash in order; report the first entry whose link or content is wrong."""
+async def verify_chain(session: AsyncSession, public_key: bytes | None = None) -> ChainReport:
+    """Recompute every hash in order; report the first entry whose link or content is wrong; then check the
+    log against its latest signed checkpoint (``public_key``: the key to trust, else the deployment's).
+
+    A chain alone cannot see its last entries deleted, nor an entry rewritten with every later hash
+    recomputed; the signed checkpoint can: its size and Merkle root cover the entries it signed.
+    """
     prev_hash = GENESIS
     count = 0
+    hashes: list[str] = []
     async for event in _entries(session):
         count += 1
+        hashes.append(event.hash)
         if event.prev_hash != prev_hash:
             return ChainReport(count, event.id, "previous hash does not match the entry before")
         expected = entry_hash(
@@ -141,4 +153,33 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
         if event.hash != expected:
             return ChainReport(count, event.id, "content does not match its hash")
         prev_hash = event.hash
-    return ChainReport(count, None)
+    return await _against_checkpoint(session, hashes, public_key)
+
+
+async def _against_checkpoint(session: AsyncSession, hashes: list[str], public_key: bytes | None) -> ChainReport:
+    """The intact chain ``hashes`` against the latest audit checkpoint."""
+    from vote.ledger import checkpoint as cp
+    from vote.ledger import merkle
+    from vote.ledger import services as ledger
+
+    count = len(hashes)
+    latest = await ledger.latest_audit_checkpoint(session)
+    if latest is None:
+        return ChainReport(count, None)
+    at = latest.at.astimezone(UTC)
+
+    def failed(reason: str) -> ChainReport:
+        return ChainReport(count, None, reason, latest.size, at, checkpoint_failed=True)
+
+    key = public_key or await ledger.public_key(session)
+    head, signature = ledger.as_checkpoint(latest)
+    if key is None or not cp.verify(key, head, signature):
+        return failed(f"the audit checkpoint {latest.id} signed at {at.isoformat()} does not verify with the "
+                      "signing key: it is forged or altered")
+    if count < latest.size:
+        return failed(f"the log has {count} entries but the checkpoint signed at {at.isoformat()} covers "
+                      f"{latest.size}: entries were deleted after it")
+    if merkle.root([merkle.leaf_hash(bytes.fromhex(h)) for h in hashes[:latest.size]]) != head.root:
+        return failed(f"the first {latest.size} entries do not match the checkpoint signed at {at.isoformat()}: "
+                      "entries were rewritten after it")
+    return ChainReport(count, None, "", latest.size, at)

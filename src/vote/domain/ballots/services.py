@@ -17,6 +17,7 @@ never a choice or a receipt, and is written to the audit log.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from vote.db.models import (
     BallotSelection,
     Building,
     Community,
+    LedgerLeaf,
     Meeting,
     Member,
     Motion,
@@ -44,6 +46,7 @@ from vote.db.models import (
 )
 from vote.db.models.ballots import CHOICES, ELECTION, PAPER_MARKS
 from vote.domain.accounts.sessions import AuthContext
+from vote.domain.activation.codes import qr_data_uri
 from vote.domain.audit.services import record
 from vote.domain.ballots.schemas import BallotInput, new_idempotency_key
 from vote.domain.ballots.transfers import still_votes_for, transfers_for_person, votes_for
@@ -51,6 +54,8 @@ from vote.domain.meetings.lifecycle import phase
 from vote.domain.meetings.scope import scoped_members, scoped_units
 from vote.domain.meetings.services import MeetingService, MeetingView, MotionView
 from vote.domain.meetings.snapshot import rule_preset
+from vote.ledger import services as ledger
+from vote.ledger.leaf import leaf_to_dict
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import PRESETS, Count, QuorumLine, quorum_lines
@@ -195,11 +200,23 @@ def _entry_input(entry: PaperBallotEntry) -> BallotInput:
 
 @dataclass(frozen=True)
 class CastBallot:
-    """A ballot as its voter sees it: the motion, what was chosen, the receipt."""
+    """A ballot as its voter sees it: the motion, what was chosen, the receipt, and its ledger leaf (the
+    leaf dict with its ``index`` in the meeting's log: what the owner needs to recompute and check it)."""
 
     motion: MotionView
     ballot: Ballot
     answer_text: str
+    leaf: dict[str, Any] | None = None
+
+    @property
+    def receipt_json(self) -> str:
+        """The leaf as compact JSON: the receipt text and the QR code's content."""
+        return json.dumps(self.leaf, sort_keys=True, separators=(",", ":")) if self.leaf else ""
+
+    @property
+    def receipt_qr(self) -> str:
+        """The receipt as a QR code (an SVG ``data:`` URI, drawn on the server)."""
+        return qr_data_uri(self.receipt_json) if self.leaf else ""
 
 
 @dataclass(frozen=True)
@@ -396,7 +413,7 @@ def _ballot_insert_statement(rows: int) -> Insert:
             bindparam(f"choice_{index}", type_=String()), bindparam("channel", type_=String()), now,
             bindparam("actor", type_=Integer()), bindparam(f"receipt_{index}", type_=String()),
             bindparam(f"key_{index}", type_=String()), bindparam(f"mark_{index}", type_=String()),
-            bindparam(f"note_{index}", type_=String()),
+            bindparam(f"note_{index}", type_=String()), bindparam(f"nonce_{index}", type_=String()),
         ).where(window_open)
         for index in range(rows)
     ]
@@ -405,7 +422,7 @@ def _ballot_insert_statement(rows: int) -> Insert:
         insert(table)
         .from_select(
             ["motion_id", "member_id", "choice", "channel", "cast_at", "cast_by_account_id", "receipt",
-             "idempotency_key", "paper_mark", "paper_note"],
+             "idempotency_key", "paper_mark", "paper_note", "nonce"],
             selects[0] if rows == 1 else union_all(*selects),
         )
         .returning(table.c.motion_id, table.c.id)
@@ -864,6 +881,8 @@ class BallotService:
         keys = {motion_id: f"{idempotency_key}:{member_id}:{motion_id}" for motion_id in answers}
         # What was read so far is a snapshot: detached, a rollback below cannot expire it under the caller.
         self.db.expunge_all()
+        positions = await ledger.option_positions(
+            self.db, [option for answer in answers.values() if not isinstance(answer, str) for option in answer])
         for _attempt in range(CAST_ATTEMPTS):
             statement, params = self._ballot_insert(meeting_id, member_id, answers, keys, channel, actor_account_id,
                                                     now, marks or {})
@@ -883,6 +902,8 @@ class BallotService:
                                   for option_id in answer]
                     if selections:
                         await self.db.execute(insert(BallotSelection), selections)
+                    await ledger.append(self.db, meeting_id, self._leaves(meeting_id, member_id, answers, params,
+                                                                         landed, positions), now)
                     if channel != "online":
                         await record(
                             self.db, at=now, action="paper_ballot_entered", community_id=community.id,
@@ -899,6 +920,19 @@ class BallotService:
                 # Neither: a receipt collided; draw new ones.
         raise UserError(_("The ballot could not be stored. Please try again."), 503)
 
+    def _leaves(self, meeting_id: int, member_id: int, answers: dict[int, Answer], params: dict[str, Any],
+                landed: dict[int, int], positions: dict[int, int]) -> list[tuple[int, str]]:
+        """The form's ledger leaves (ballot id, leaf hash) in agenda order, from what the insert was given."""
+        secret_key = ledger.secret_of(self.db)
+        leaves = []
+        for index, (motion_id, answer) in enumerate(answers.items()):
+            choice = params[f"choice_{index}"]
+            selected = () if isinstance(answer, str) else (positions[option] for option in answer)
+            leaf = ledger.ballot_leaf(secret_key, meeting_id, motion_id, member_id, choice, selected,
+                                      params[f"mark_{index}"], params[f"nonce_{index}"])
+            leaves.append((landed[motion_id], ledger.leaf_hash_hex(leaf)))
+        return leaves
+
     @staticmethod
     def _ballot_insert(meeting_id: int, member_id: int, answers: dict[int, Answer], keys: dict[int, str],
                        channel: str, actor_account_id: int, now: datetime,
@@ -910,7 +944,7 @@ class BallotService:
             params.update({f"motion_{index}": motion_id, f"choice_{index}": answer if isinstance(answer, str)
                            else ELECTION, f"receipt_{index}": new_receipt(), f"key_{index}": keys[motion_id]})
             mark, note = marks.get(motion_id, (None, None))
-            params.update({f"mark_{index}": mark, f"note_{index}": note})
+            params.update({f"mark_{index}": mark, f"note_{index}": note, f"nonce_{index}": ledger.new_nonce()})
         return _ballot_insert_statement(len(answers)), params
 
     async def _agenda_for_voter(self, community: Community, meeting: Meeting, member_id: int,
@@ -1007,6 +1041,26 @@ class BallotService:
             labels.setdefault(member_id, []).append(f"{building} {number}")
         return labels
 
+    async def _receipt_leaves(self, view: MeetingView, ballots: list[Ballot],
+                              chosen: dict[int, set[int]]) -> dict[int, dict[str, Any]]:
+        """Each ballot's leaf dict with its index in the meeting's log (the receipt that proves)."""
+        if not ballots:
+            return {}
+        indexes = dict((await self.db.execute(
+            select(LedgerLeaf.ballot_id, LedgerLeaf.position).where(LedgerLeaf.ballot_id.in_([b.id for b in ballots]))
+        )).tuples().all())
+        positions = {o.id: o.position for motion in view.motions for o in motion.options}
+        secret_key = ledger.secret_of(self.db)
+        leaves: dict[int, dict[str, Any]] = {}
+        for ballot in ballots:
+            if ballot.id not in indexes:
+                continue
+            leaf = ledger.ballot_leaf(secret_key, view.meeting.id, ballot.motion_id, ballot.member_id, ballot.choice,
+                                      (positions[o] for o in chosen.get(ballot.id, ())), ballot.paper_mark,
+                                      ballot.nonce)
+            leaves[ballot.id] = {**leaf_to_dict(leaf), "index": indexes[ballot.id]}
+        return leaves
+
     async def _members(self, community: Community, view: MeetingView, member_ids: list[int]) -> list[VoterMember]:
         """Members in scope with their unit labels and their ballots on this meeting, in agenda order."""
         labels = await self._unit_labels(community, view, member_ids)
@@ -1021,6 +1075,7 @@ class BallotService:
                 .where(BallotSelection.ballot_id.in_(ballot_ids))
             ):
                 chosen.setdefault(ballot_id, set()).add(option_id)
+        leaves = await self._receipt_leaves(view, [b for bs in ballots.values() for b in bs], chosen)
         result = []
         for member_id in member_ids:
             if member_id not in labels:
@@ -1038,6 +1093,6 @@ class BallotService:
                     text = "、".join(names) if names else _("No candidate chosen (abstaining on every candidate)")
                 else:
                     text = choice_label(ballot.choice)
-                cast.append(CastBallot(motion=motion, ballot=ballot, answer_text=text))
+                cast.append(CastBallot(motion=motion, ballot=ballot, answer_text=text, leaf=leaves.get(ballot.id)))
             result.append(VoterMember(member_id=member_id, units=labels[member_id], ballots=cast))
         return result

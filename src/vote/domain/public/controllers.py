@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vote.config import LANGUAGES, Settings
 from vote.domain.accounts.sessions import AuthContext
 from vote.domain.communities.services import CommunityService
+from vote.domain.results.ledger import deployment_key
 from vote.lib.http import safe_next
 from vote.lib.i18n import LANGUAGE_COOKIE
 from vote.rules import PRESETS
@@ -42,7 +43,8 @@ class PublicController(Controller):
         return Template("public/home.html", context={"communities": communities, "mine": mine})
 
     @get("/c/{slug:str}", name="community")
-    async def community(self, slug: FromPath[str], community_service: NamedDependency[CommunityService], auth: NamedDependency[AuthContext | None]) -> Template:
+    async def community(self, slug: FromPath[str], community_service: NamedDependency[CommunityService],
+                        auth: NamedDependency[AuthContext | None], db_session: NamedDependency[AsyncSession]) -> Template:
         """A community's public page: who decides by which rule, and the register's totals."""
         community = await community_service.by_slug(slug)
         if community is None:
@@ -53,7 +55,8 @@ class PublicController(Controller):
         roles = sorted(auth.roles.get(community.id, ())) if auth else []
         return Template(
             "public/community.html",
-            context={"community": community, "summary": summary, "preset": preset, "roles": roles},
+            context={"community": community, "summary": summary, "preset": preset, "roles": roles,
+                     "ledger_key": await deployment_key(db_session)},
         )
 
     @get("/healthz", name="healthz", cache=False)

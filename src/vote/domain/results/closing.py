@@ -50,6 +50,7 @@ from vote.db.models.ballots import ELECTION
 from vote.domain.audit.services import record
 from vote.domain.meetings.scope import scoped_members, whole_community
 from vote.domain.meetings.snapshot import MeetingRules, meeting_rules, preset_unchanged
+from vote.ledger import services as ledger
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.rules import Count, Decision, RulesError, checks_to_list, decide, decision_to_dict
@@ -257,7 +258,12 @@ class ClosingService:
             raise UserError(
                 _("The rule preset {rule} has changed since this meeting was published, so the meeting cannot be "
                   "decided by the rules its notice announced.").format(rule=rules.rule_preset), 409)
-        outcomes = await self._decide_motions(meeting, rules, community, now)
+        # The final checkpoint signs the ballots the decision counts: the ballot table is locked, and every
+        # ballot has its leaf (appended in its own transaction), so the two are the same set.
+        final = await ledger.checkpoint_meeting(self.db, community, meeting.id, now, audit=False)
+        await self._check_ledger(meeting, final.size)
+        checkpoint = {"size": final.size, "root": final.root, "id": final.id}
+        outcomes = await self._decide_motions(meeting, rules, community, now, checkpoint)
         # A paper entry nobody confirmed before the close is not a ballot; the record says how many there were.
         unconfirmed = (
             await self.db.execute(
@@ -276,8 +282,9 @@ class ClosingService:
                     "parking_counts": rules.parking_counts,
                     "outcomes": {str(k): v for k, v in outcomes.items()},
                     "unconfirmed_paper_entries": unconfirmed,
-                    "objection_until": meeting.objection_until.isoformat()},
+                    "objection_until": meeting.objection_until.isoformat(), "checkpoint": checkpoint},
         )
+        await ledger.checkpoint_audit(self.db, now)
         try:
             await self.db.commit()
         except IntegrityError:
@@ -287,8 +294,22 @@ class ClosingService:
         logger.info("meeting %s closed: %s", meeting_id, outcomes)
         return ClosedMeeting(meeting_id, meeting.title, outcomes)
 
+    async def _check_ledger(self, meeting: Meeting, size: int) -> None:
+        """Refuse to decide when the meeting's ballots are not exactly the leaves of its log."""
+        ballots = (
+            await self.db.execute(
+                select(func.count()).select_from(Ballot).join(Motion, Motion.id == Ballot.motion_id)
+                .where(Motion.meeting_id == meeting.id)
+            )
+        ).scalar_one()
+        if ballots != size:
+            await self.db.rollback()
+            logger.error("meeting %s: %s ballots but %s leaves in its ledger", meeting.id, ballots, size)
+            raise UserError(_("The ballots of this meeting do not match its ballot ledger, so it cannot be decided."),
+                            409)
+
     async def _decide_motions(self, meeting: Meeting, rules: MeetingRules, community: Community,
-                              now: datetime) -> dict[int, str]:
+                              now: datetime, checkpoint: dict[str, Any]) -> dict[int, str]:
         """Store one ``MotionResult`` per motion, decided by the rules frozen at notice; return motion id -> outcome."""
         if meeting.register_version_id is None:
             raise UserError(_("This meeting has no frozen owner register, so it cannot be decided."), 409)
@@ -320,6 +341,7 @@ class ClosingService:
             tally["scope"] = meeting.scope
             tally["parking_counts"] = rules.parking_counts
             tally["rule_hash"] = rules.rule_hash
+            tally["checkpoint"] = checkpoint  # the signed ledger head these ballots are exactly
             self.db.add(MotionResult(motion_id=motion.id, register_version_id=meeting.register_version_id,
                                      rule_preset=rules.rule_preset, outcome=outcome, tally=tally,
                                      decided_at=now))

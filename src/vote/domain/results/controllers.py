@@ -16,6 +16,7 @@ from vote.domain.accounts.sessions import AuthContext
 from vote.domain.approvals.schemas import ConfirmForm
 from vote.domain.communities.guards import community_for
 from vote.domain.meetings.services import local_time
+from vote.domain.results.ledger import deployment_key
 from vote.domain.results.services import ResultService, TallyDownload
 from vote.lib.clock import Clock
 from vote.lib.http import is_htmx
@@ -79,7 +80,8 @@ class ResultController(Controller):
         page = await result_service.page(community, meeting_id, clock.now(), auth.account_id if auth else None,
                                          _held(auth, community.id))
         return Template("results/result.html", context={
-            "community": community, "page": page, "roles": _roles(auth, community.id), **TEXT_HELPERS,
+            "community": community, "page": page, "roles": _roles(auth, community.id),
+            "ledger_key": await deployment_key(db_session), **TEXT_HELPERS,
         })
 
     @get("/result/receipt", name="result_receipt")

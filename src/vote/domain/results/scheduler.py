@@ -1,4 +1,6 @@
-"""The closing job inside ``vote serve``: every few seconds, close the meetings whose window has ended.
+"""The closing job inside ``vote serve``: every few seconds, close the meetings whose window has ended,
+and sign a ledger checkpoint of every meeting open for voting that needs one (voting opened, or the last
+checkpoint is an hour old: ``vote.ledger.services``).
 
 Started and stopped with the app (``create_app`` registers ``start``/``stop`` as start-up and
 shutdown hooks) when ``Settings.close_due_interval_seconds`` is positive; ``vote meetings close-due``
@@ -16,6 +18,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vote.domain.results.closing import ClosedMeeting, ClosingService
+from vote.ledger import services as ledger
 from vote.lib.clock import Clock
 
 logger = logging.getLogger("vote.results.scheduler")
@@ -38,6 +41,10 @@ class ClosingScheduler:
             closed, failures = await ClosingService(db).close_due(self.clock.now(), trigger=TRIGGER)
         for failure in failures:
             logger.error("closing failed: %s", failure)
+        async with self.sessionmaker() as db:
+            run = await ledger.checkpoint_open_meetings(db, self.clock.now())
+        for meeting_id, (size, checkpoint_id) in run.signed.items():
+            logger.info("meeting %s: checkpoint %s signed (%s ballots)", meeting_id, checkpoint_id, size)
         return closed
 
     async def _loop(self) -> None:

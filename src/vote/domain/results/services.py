@@ -56,6 +56,8 @@ from vote.domain.results.closing import is_due
 from vote.lib.errors import UserError
 from vote.lib.i18n import _
 from vote.lib.masking import mask_name
+from vote.ledger import services as ledger
+from vote.ledger.leaf import LeafError, leaf_from_dict
 from vote.lib.security import keyed_hash
 from vote.rules import CHOICES, format_area
 
@@ -187,6 +189,8 @@ class ReceiptCheck:
     candidates: list[str]
     cast_at: datetime
     counted: bool
+    inclusion: ledger.Inclusion | None = None
+    """The ballot against the meeting's final signed checkpoint (None: the meeting has none)."""
 
 
 @dataclass(frozen=True)
@@ -500,10 +504,26 @@ class ResultService:
             ).scalars()
         )
         texts = await self._texts([motion.id])
+        leaf = (await ledger.leaves_of(self.db, [ballot.id]))[ballot.id]
         return meeting, ReceiptCheck(
             motion_position=motion.position, motion_title=texts[motion.id].title if motion.id in texts else "",
             choice=ballot.choice, candidates=candidates, cast_at=ballot.cast_at, counted=counted,
+            inclusion=await ledger.inclusion(self.db, meeting.id, leaf),
         )
+
+    async def check_leaf(self, community: Community, meeting_id: int, receipt: str,
+                         now: datetime) -> ledger.Inclusion | None:
+        """A pasted receipt (the leaf dict, with or without its index) against the meeting's final checkpoint.
+
+        404 before the close; a malformed receipt is a clear 400; None when the meeting has no final checkpoint.
+        """
+        meeting = await self._closed_meeting(community, meeting_id, now)
+        try:
+            leaf = leaf_from_dict(json.loads(receipt))
+        except (ValueError, LeafError) as error:
+            raise UserError(_("This is not a ballot record from a receipt: %(problem)s") % {"problem": str(error)},
+                            400) from error
+        return await ledger.inclusion(self.db, meeting.id, leaf)
 
     async def _decided_motion(self, meeting: Meeting, motion_id: int) -> tuple[Motion, MotionResult]:
         """A motion of ``meeting`` with its stored result (404 otherwise)."""
