@@ -76,6 +76,7 @@ from vote.db.models import (
 )
 from vote.devtools.postgres import PostgresUnavailable, TemporaryPostgres
 from vote.domain.accounts import totp
+from vote.domain.meetings.snapshot import freeze_rules
 from vote.domain.roster.services import OwnerRecord, RegisterRow, RosterService
 from vote.lib.clock import Clock
 from vote.lib.crypto import SecretBox
@@ -165,6 +166,7 @@ async def seed(settings: Settings, voters: int) -> Seeded:
             meeting = Meeting(community_id=community.id, register_version_id=version.id, title="压测会议",
                               status="noticed", noticed_at=now - timedelta(days=16), opens_at=now - timedelta(hours=1),
                               closes_at=now + timedelta(days=1), created_at=now - timedelta(days=16))
+            freeze_rules(meeting, community)  # a published meeting carries the rules of its notice
             db.add(meeting)
             await db.flush()
             motion = Motion(meeting_id=meeting.id, position=1, kind="question", matter=4)

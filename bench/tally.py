@@ -69,6 +69,7 @@ from vote.db import migrate
 from vote.db.engine import Database
 from vote.db.models import Ballot, Building, Community as CommunityRow, Meeting, Member, Motion, RegisterVersion, Unit
 from vote.devtools.postgres import PostgresUnavailable, TemporaryPostgres
+from vote.domain.meetings.snapshot import freeze_rules
 from vote.domain.results.closing import aggregate, decide_question, decision_record
 from vote.rules import DEFAULT_PRESET, Count, Decision, UnitRecord, decide, group_members, tally
 
@@ -224,16 +225,19 @@ def prepare(community: Community) -> Prepared:
 async def load_scaffold(database: Database, buildings: int) -> None:
     """The community, its buildings, the register version and a noticed meeting with one motion."""
     async with database.sessionmaker() as db, db.begin():
-        db.add(CommunityRow(id=COMMUNITY_ID, slug="bench", name="压测小区", rule_preset=DEFAULT_PRESET,
-                            parking_counts=True, created_at=LOADED_AT))
+        community_row = CommunityRow(id=COMMUNITY_ID, slug="bench", name="压测小区", rule_preset=DEFAULT_PRESET,
+                                     parking_counts=True, notice_days=15, objection_days=7, created_at=LOADED_AT)
+        db.add(community_row)
         db.add(RegisterVersion(id=VERSION_ID, community_id=COMMUNITY_ID, number=1, source_name="bench",
                                created_at=LOADED_AT))
         await db.flush()
         await db.execute(insert(Building), [{"id": b, "community_id": COMMUNITY_ID, "name": f"{b}号楼", "position": b}
                                             for b in range(1, buildings + 1)])
-        db.add(Meeting(id=MEETING_ID, community_id=COMMUNITY_ID, register_version_id=VERSION_ID, title="压测会议",
-                       status="noticed", noticed_at=LOADED_AT - timedelta(days=20),
-                       opens_at=LOADED_AT - timedelta(days=5), closes_at=LOADED_AT, created_at=LOADED_AT))
+        meeting = Meeting(id=MEETING_ID, community_id=COMMUNITY_ID, register_version_id=VERSION_ID, title="压测会议",
+                          status="noticed", noticed_at=LOADED_AT - timedelta(days=20),
+                          opens_at=LOADED_AT - timedelta(days=5), closes_at=LOADED_AT, created_at=LOADED_AT)
+        freeze_rules(meeting, community_row)  # a published meeting carries the rules of its notice
+        db.add(meeting)
         await db.flush()
         db.add(Motion(id=MOTION_ID, meeting_id=MEETING_ID, position=1, kind="question", matter=MATTER))
 
