@@ -196,7 +196,7 @@ def load_receipt(path: str) -> Receipt:
     if not isinstance(document, dict):
         raise Malformed(path, "(top level)", "must be a JSON object")
     if "leaf" in document:
-        _object(document, path, "", {"leaf"}, {"index", "proof", "checkpoint"})
+        _object(document, path, "", {"leaf"}, {"index", "proof", "checkpoint", "included"})
         if not isinstance(document["leaf"], dict):
             raise Malformed(path, "leaf", "must be a JSON object")
         leaf = _leaf(document["leaf"], path, "leaf", frozenset({"index"}))

@@ -298,3 +298,53 @@ async def test_a_re_signed_audit_log_fails_against_the_published_key(
     assert code == 0, out  # trusting the database's key
     code, out = await _audit_verify(app, monkeypatch, capsys, tmp_path, "--key", real_key.hex())
     assert code == 1 and "does not verify" in out
+
+
+async def _all_downloads(app: Litestar, owner: AsyncTestClient, meeting: PublishedMeeting, directory: Path,
+                         receipt_code: str) -> list[str]:
+    """Every download of a final meeting as an inspector gets them, saved as files; ``vote verify``'s arguments."""
+    base = f"/c/garden/meetings/{meeting.meeting_id}"
+    files: dict[str, object] = {
+        "checkpoints.json": (await owner.get(f"{base}/ledger/checkpoints.json")).json(),
+        "leaves.json": (await owner.get(f"{base}/ledger/leaves.json")).json(),
+        "openings.json": (await owner.get(f"{base}/ledger/openings.json")).json(),
+        "receipt.json": (await owner.get(f"{base}/result/receipt.json", params={"code": receipt_code})).json(),
+    }
+    ballots, totals = [], []
+    for motion_id in meeting.motion_ids:
+        files[f"result-{motion_id}.json"] = (await owner.get(f"{base}/motions/{motion_id}/result.json")).json()
+        files[f"totals-{motion_id}.json"] = (await owner.get(f"{base}/motions/{motion_id}/totals.json")).json()
+        ballots.append(str(directory / f"result-{motion_id}.json"))
+        totals.append(str(directory / f"totals-{motion_id}.json"))
+    for name, document in files.items():
+        (directory / name).write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    return ["verify", "--checkpoints", str(directory / "checkpoints.json"), "--leaves", str(directory / "leaves.json"),
+            "--receipt", str(directory / "receipt.json"), "--openings", str(directory / "openings.json"),
+            "--ballots", *ballots, "--totals", *totals,
+            "--key", (await owner.get("/ledger/key")).text.strip()]
+
+
+async def test_vote_verify_accepts_the_sites_own_downloads_and_catches_a_rewritten_ballot(
+    app: Litestar, world: VotingWorld, login: Login, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """End to end: what the site publishes for a final meeting verifies offline with `vote verify`; after a
+    ballot and its leaf are rewritten in the database (and the leaf list re-served), it no longer does."""
+    meeting = await _final_meeting(app, world, login)
+    owner = await login(world.owner)
+    async with db_session(app) as db:
+        code = (await db.execute(select(Ballot.receipt).where(Ballot.motion_id == meeting.motion_ids[0],
+                                                              Ballot.cast_by_account_id == world.owner.account_id))
+                ).scalar_one()
+    honest = tmp_path / "honest"
+    honest.mkdir()
+    assert main(await _all_downloads(app, owner, meeting, honest, code)) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.startswith("OK")
+
+    async with db_session(app) as db:
+        await begin_write(db)
+        await flip_ballot_and_leaf(db, app, meeting)
+        await db.commit()
+    cheated = tmp_path / "cheated"
+    cheated.mkdir()
+    assert main(await _all_downloads(app, owner, meeting, cheated, code)) == 1
+    assert capsys.readouterr().out.startswith("FAILED")
