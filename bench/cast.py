@@ -19,6 +19,10 @@ requests ``GET /healthz`` once at the same concurrency (the same middleware, ses
 client, no handler work); ``floor_per_s`` and ``ratio_to_floor`` = cast throughput / floor show how much
 of the cost is the cast itself and how much is serving any request in this stack.
 
+``--ledger-overhead`` runs each database a second time against ``bench/serve_without_ledger.py`` (the
+same server with the ballot ledger patched out) and reports the difference in the server's CPU time
+per cast (read from ``/proc`` during the casts), ``ledger_cpu_overhead_pct``.
+
 Printed: one line per database, then ONE JSON object on the last line with ``throughput_per_s``,
 ``p50_ms``, ``p95_ms``, ``p99_ms``, ``ceiling_per_s`` and ``ratio`` at the top level (the SQLite run,
 the issue's target) and the same keys per database under ``"sqlite"`` and ``"postgres"``.
@@ -90,6 +94,8 @@ LOGIN_CONCURRENCY = 4  # Argon2 is CPU-bound: logging in is setup, not what is m
 PHASE_TIMEOUT_S = 300
 REQUEST_TIMEOUT_S = 60
 SERVER_START_TIMEOUT_S = 60
+WITHOUT_LEDGER = Path(__file__).resolve().parent / "serve_without_ledger.py"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -188,14 +194,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(settings: Settings, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``vote serve`` on a free loopback port, stopped on exit."""
+def server(settings: Settings, workdir: Path, *, ledger: bool = True) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``vote serve`` on a free loopback port, stopped on exit (``ledger=False``: the ledger patched out)."""
     port = free_port()
     env = {**os.environ, "VOTE_DATABASE_URL": settings.database_url, "VOTE_SECRET_KEY": settings.secret_key,
            "VOTE_ENV": "development", "VOTE_DATA_DIR": str(workdir), "VOTE_LOG_LEVEL": "WARNING"}
     log = (workdir / "server.log").open("wb")
+    command = [sys.executable, "-m", "vote", "serve"] if ledger else [sys.executable, str(WITHOUT_LEDGER)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "vote", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -220,6 +227,12 @@ def server(settings: Settings, workdir: Path) -> Iterator[tuple[str, subprocess.
             process.kill()
             process.wait()
         log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (Linux ``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def peak_rss_mib(pid: int) -> float | None:
@@ -370,7 +383,8 @@ def percentile_ms(values: list[float], fraction: float) -> float:
     return round(ordered[index] * 1000, 1)
 
 
-def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: float) -> dict[str, object]:
+def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: float, *,
+                 ledger: bool = True) -> dict[str, object]:
     """Set up one database, serve it, log in, cast, measure the ceiling; return the figures."""
     workdir = Path(tempfile.mkdtemp(prefix=f"vote-bench-{kind}-"))
     postgres: TemporaryPostgres | None = None
@@ -386,21 +400,23 @@ def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: floa
         migrate.upgrade(settings)
         seeded = asyncio.run(seed(settings, voters))
         ceilings = [measure_ceiling(kind, settings, workdir, ceiling_seconds)]
-        with server(settings, workdir) as (url, process):
-            async def load() -> tuple[CastRun, float, float | None]:
+        with server(settings, workdir, ledger=ledger) as (url, process):
+            async def load() -> tuple[CastRun, float, float | None, float]:
                 clients = await log_in_all(url, seeded.voters)
                 # Hundreds of clients are a big heap: keep the load generator's garbage collector from
                 # walking it in the middle of the timed phases (the server is another process).
                 gc.collect()
                 gc.freeze()
                 try:
+                    before = cpu_seconds(process.pid)
                     run = await cast_all(seeded, clients, concurrency)
+                    cast_cpu = cpu_seconds(process.pid) - before
                     floor = await floor_all(clients, concurrency)
                 finally:
                     await asyncio.gather(*(c.aclose() for c in clients))
-                return run, floor, peak_rss_mib(process.pid)
+                return run, floor, peak_rss_mib(process.pid), cast_cpu
 
-            run, floor, server_peak = asyncio.run(load())
+            run, floor, server_peak, cast_cpu = asyncio.run(load())
         stored = asyncio.run(count_ballots(settings, seeded.motion_id))
         ceilings.append(measure_ceiling(kind, settings, workdir, ceiling_seconds))
         ceiling = sum(ceilings) / len(ceilings)
@@ -419,6 +435,7 @@ def run_database(kind: str, voters: int, concurrency: int, ceiling_seconds: floa
             "ratio": round(throughput / ceiling, 3),
             "floor_per_s": round(floor, 1),
             "ratio_to_floor": round(throughput / floor, 3),
+            "server_cpu_ms_per_cast": round(cast_cpu * 1000 / max(1, len(run.latencies_s)), 2),
             "server_peak_rss_mib": server_peak,
             "first_errors": run.errors[:3],
         }
@@ -443,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voters", type=int, help="owners casting one ballot each (default 300; quick 100)")
     parser.add_argument("--concurrency", type=int, default=50, help="casts in flight at once (default 50)")
     parser.add_argument("--databases", default="sqlite,postgres", help="any of sqlite, postgres")
+    parser.add_argument("--ledger-overhead", action="store_true",
+                        help="also run each database with the ballot ledger patched out, and report the difference")
     args = parser.parse_args(argv)
     voters = args.voters or (100 if args.quick else 300)
     if not 1 <= voters <= 5000 or not 1 <= args.concurrency <= 500:
@@ -459,12 +478,22 @@ def main(argv: list[str] | None = None) -> int:
         except PostgresUnavailable as error:
             print(f"{kind:>8}: skipped ({error})", flush=True)
             continue
+        if args.ledger_overhead:
+            without = run_database(kind, voters, args.concurrency, ceiling_seconds, ledger=False)
+            with_cpu, without_cpu = figures["server_cpu_ms_per_cast"], without["server_cpu_ms_per_cast"]
+            figures["without_ledger"] = {key: without[key] for key in (
+                "throughput_per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_cast")}
+            figures["ledger_cpu_overhead_pct"] = round(100 * (with_cpu - without_cpu) / without_cpu, 1)
+            print(f"{kind:>8}: without the ledger {without['throughput_per_s']}/s, p99 {without['p99_ms']} ms, "
+                  f"server CPU {without_cpu} ms per cast; with it {with_cpu} ms: "
+                  f"{figures['ledger_cpu_overhead_pct']:+}%", flush=True)
         results[kind] = figures
         print(f"{kind:>8}: {figures['ballots']} ballots by {figures['concurrency']} concurrent voters: "
               f"{figures['throughput_per_s']}/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
               f"p99 {figures['p99_ms']} ms; durable commit ceiling {figures['ceiling_per_s']}/s, "
               f"ratio {figures['ratio']}; request floor (GET /healthz, logged in) {figures['floor_per_s']}/s, "
-              f"ratio {figures['ratio_to_floor']}; {figures['stored']} stored, {figures['errors']} errors; "
+              f"ratio {figures['ratio_to_floor']}; server CPU {figures['server_cpu_ms_per_cast']} ms per cast; "
+              f"{figures['stored']} stored, {figures['errors']} errors; "
               f"server peak RSS {figures['server_peak_rss_mib']} MiB", flush=True)
 
     headline = results.get("sqlite") or next(iter(results.values()), {})
