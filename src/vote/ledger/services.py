@@ -183,8 +183,10 @@ def _next_position() -> Any:
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _append_statement(rows: int, dialect: str) -> Insert:
-    """ONE statement appending ``rows`` leaves at the next positions of the meeting's log.
+    """ONE statement appending ``rows`` leaves at the next positions of the meeting's log. Built once per
+    form length and dialect: building and compiling it costs about what running it does (the cast path).
 
     SQLite (the write lock held): ``INSERT ... SELECT`` at the next position read from the leaves.
     PostgreSQL: a data-modifying CTE upserts the meeting's ``ledger_head`` (its row lock serialises the

@@ -20,12 +20,13 @@ Scope and tally keep reading the frozen version: totals do not move.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -204,7 +205,7 @@ async def _audit(db: AsyncSession, community: Community, meeting: Meeting, actio
 # ----------------------------------------------------------------- eligibility
 
 
-def votes_for(meeting_id: int, person_id: int) -> ColumnElement[bool]:
+def votes_for(meeting_id: int | ColumnElement[int], person_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """True on a frozen ``Member`` row the person votes for in the meeting: its voter at notice unless the
     right moved, else the voter of the new owners' member."""
     moved = (
@@ -224,12 +225,20 @@ def votes_for(meeting_id: int, person_id: int) -> ColumnElement[bool]:
     return or_(and_(Member.voter_person_id == person_id, not_(moved)), moved_to_person)
 
 
+@functools.lru_cache(maxsize=1)
+def _still_votes_for_statement() -> Select:
+    """Built once: it runs in every cast's write transaction."""
+    meeting_id, person_id = bindparam("meeting_id", type_=Integer()), bindparam("person_id", type_=Integer())
+    return (select(Member.id)
+            .where(Member.id == bindparam("member_id", type_=Integer()), votes_for(meeting_id, person_id))
+            .with_for_update())
+
+
 async def still_votes_for(db: AsyncSession, meeting_id: int, member_id: int, person_id: int) -> bool:
     """Inside a cast's write transaction: whether the person still votes for the member, with the member's
     row locked (PostgreSQL) so that a title change recorded meanwhile is either seen here or sees the ballot."""
-    return (await db.execute(
-        select(Member.id).where(Member.id == member_id, votes_for(meeting_id, person_id)).with_for_update()
-    )).first() is not None
+    params = {"meeting_id": meeting_id, "member_id": member_id, "person_id": person_id}
+    return (await db.execute(_still_votes_for_statement(), params)).first() is not None
 
 
 @dataclass(frozen=True)
