@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from vote.config import Settings, SettingsError
 from vote.rules import DEFAULT_PRESET, PRESETS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -17,6 +25,29 @@ def _settings() -> Settings:
     except SettingsError as exc:
         print(f"vote: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _now(settings: Settings) -> datetime:
+    """The deployment's clock (with the demo offset, which production refuses)."""
+    from vote.lib.clock import Clock
+
+    return Clock(offset=timedelta(seconds=settings.clock_offset_seconds)).now()
+
+
+def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` with one database session, then close the engine: what every maintenance command does."""
+    from vote.db.engine import Database
+    from vote.lib.aio import run_sync
+
+    async def run() -> T:
+        database = Database.from_settings(settings)
+        try:
+            async with database.sessionmaker() as db:
+                return await work(db)
+        finally:
+            await database.dispose()
+
+    return run_sync(run())
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -110,8 +141,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_notifications(args: argparse.Namespace) -> int:
     """Deliver the outbox: e-mail and SMS still pending (for cron; pages deliver after each request)."""
-    from datetime import timedelta
-
     from vote.db.engine import Database
     from vote.domain.notifications.senders import senders_for
     from vote.domain.notifications.services import Delivery
@@ -139,7 +168,6 @@ def cmd_notifications(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the audit log's hash chain."""
-    from vote.db.engine import Database
     from vote.domain.audit.services import verify_chain
 
     settings = _settings()
@@ -151,85 +179,49 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print("vote audit verify: --key must be 64 hex characters (the public key)", file=sys.stderr)
         return 2
 
-    async def run() -> int:
-        database = Database.from_settings(settings)
-        try:
-            async with database.sessionmaker() as db:
-                report = await verify_chain(db, key)
-        finally:
-            await database.dispose()
-        if report.ok:
-            signed = (f"; matches the checkpoint of {report.checkpoint_size} entries signed at "
-                      f"{report.checkpoint_at.isoformat()}" if report.checkpoint_at else "; no checkpoint yet")
-            print(f"audit log intact: {report.entries} entries{signed}")
-            return 0
-        if report.checkpoint_failed:
-            print(f"audit log BROKEN against its checkpoint: {report.reason}")
-        else:
-            print(f"audit log BROKEN at entry id {report.first_broken_id}: {report.reason}")
-        return 1
-
-    return asyncio.run(run())
+    report = _in_session(settings, lambda db: verify_chain(db, key))
+    if report.ok:
+        signed = (f"; matches the checkpoint of {report.checkpoint_size} entries signed at "
+                  f"{report.checkpoint_at.isoformat()}" if report.checkpoint_at else "; no checkpoint yet")
+        print(f"audit log intact: {report.entries} entries{signed}")
+        return 0
+    if report.checkpoint_failed:
+        print(f"audit log BROKEN against its checkpoint: {report.reason}")
+    else:
+        print(f"audit log BROKEN at entry id {report.first_broken_id}: {report.reason}")
+    return 1
 
 
 def cmd_meetings(args: argparse.Namespace) -> int:
     """Meeting maintenance: ``close-due`` closes every meeting whose voting window has ended (for cron)."""
-    from datetime import timedelta
-
-    from vote.db.engine import Database
     from vote.domain.results.closing import ClosingService
-    from vote.lib.aio import run_sync
-    from vote.lib.clock import Clock
 
     settings = _settings()
-    now = Clock(offset=timedelta(seconds=settings.clock_offset_seconds)).now()
-
-    async def run() -> int:
-        database = Database.from_settings(settings)
-        try:
-            async with database.sessionmaker() as db:
-                closed, failures = await ClosingService(db).close_due(now, trigger="cron")
-        finally:
-            await database.dispose()
-        for meeting in closed:
-            outcomes = ", ".join(f"motion {motion_id}: {outcome}" for motion_id, outcome in meeting.outcomes.items())
-            print(f"closed meeting {meeting.meeting_id} ({meeting.title}): {outcomes or 'no motions'}")
-        for failure in failures:
-            print(f"vote meetings close-due: {failure}", file=sys.stderr)
-        if not closed and not failures:
-            print("no meeting is due to close")
-        return 1 if failures else 0
-
-    return run_sync(run())
+    now = _now(settings)
+    closed, failures = _in_session(settings, lambda db: ClosingService(db).close_due(now, trigger="cron"))
+    for meeting in closed:
+        outcomes = ", ".join(f"motion {motion_id}: {outcome}" for motion_id, outcome in meeting.outcomes.items())
+        print(f"closed meeting {meeting.meeting_id} ({meeting.title}): {outcomes or 'no motions'}")
+    for failure in failures:
+        print(f"vote meetings close-due: {failure}", file=sys.stderr)
+    if not closed and not failures:
+        print("no meeting is due to close")
+    return 1 if failures else 0
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     """Ledger maintenance: ``checkpoint`` signs a checkpoint of every meeting open for voting that needs one
     (voting opened, or the last one is an hour old), for cron; ``vote serve`` does it in its closing job."""
-    from datetime import timedelta
-
-    from vote.db.engine import Database
     from vote.ledger.services import checkpoint_open_meetings
-    from vote.lib.aio import run_sync
-    from vote.lib.clock import Clock
 
     settings = _settings()
-    now = Clock(offset=timedelta(seconds=settings.clock_offset_seconds)).now()
-
-    async def run() -> int:
-        database = Database.from_settings(settings)
-        try:
-            async with database.sessionmaker() as db:
-                done = await checkpoint_open_meetings(db, now)
-        finally:
-            await database.dispose()
-        for meeting_id, (size, checkpoint_id) in done.signed.items():
-            print(f"meeting {meeting_id}: checkpoint {checkpoint_id} signed ({size} ballots)")
-        if not done.signed:
-            print("no meeting needs a checkpoint")
-        return 0
-
-    return run_sync(run())
+    now = _now(settings)
+    done = _in_session(settings, lambda db: checkpoint_open_meetings(db, now))
+    for meeting_id, (size, checkpoint_id) in done.signed.items():
+        print(f"meeting {meeting_id}: checkpoint {checkpoint_id} signed ({size} ballots)")
+    if not done.signed:
+        print("no meeting needs a checkpoint")
+    return 0
 
 
 def cmd_community(args: argparse.Namespace) -> int:
